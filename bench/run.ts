@@ -1,0 +1,384 @@
+/**
+ * `npm run bench`: the performance report of docs/benchmarks.md.
+ *
+ * On the PostgreSQL of DATABASE_URL (default 127.0.0.1:5432) it measures, in one run:
+ *   1. pgbench's built-in simple-update TPS on the same server (the database's own limit);
+ *   2. Kassa (rate limits off) under concurrent full payment lifecycles from a separate load process,
+ *      with a webhook receiver — per-operation throughput and latency, lifecycles/s, writes/s, memory;
+ *   3. webhook delivery lag at half of that peak rate;
+ *   4. create-payment load against Kassa and against Stoplight Prism serving the published OpenAPI
+ *      document (a stateless mock, what users run today);
+ *   5. the same lifecycle load on the embedded PGlite store (no target, must run without errors).
+ * Results go to bench/results/<timestamp>.json and docs/benchmarks.md.
+ *
+ * Flags: --duration S (default 20), --concurrency N (default 32), --soak S (memory soak, default 0),
+ *        --skip-prism, --skip-pglite, --workers N (server processes, default 1), --render FILE (docs only).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { round } from './stats.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = join(root, '..', 'shared');
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '32' },
+    soak: { type: 'string', default: '0' },
+    workers: { type: 'string', default: '1' },
+    'skip-prism': { type: 'boolean', default: false },
+    'skip-pglite': { type: 'boolean', default: false },
+    /** Re-render docs/benchmarks.md from a results file instead of measuring. */
+    render: { type: 'string' },
+  },
+});
+const duration = Number(flags.duration);
+const concurrency = Number(flags.concurrency);
+const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function freshDatabase(name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`drop database if exists ${name} with (force)`);
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Resident memory of a process and its children (the --workers processes), in MiB. */
+function rssMiB(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // pgrep exits 1 when the process has no children.
+  }
+  return [pid, ...children].reduce((sum, p) => {
+    try {
+      return sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+async function startKassa(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const args = [join(root, 'packages/server/src/main.ts'), 'start'];
+  if (Number(flags.workers) > 1) args.push('--workers', flags.workers as string);
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', KASSA_RATE_LIMITS: 'off', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/health`);
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface LoadResult {
+  seconds: number;
+  operations: Record<string, { count: number; perSecond: number; p50: number; p99: number; p999: number; errors: number }>;
+  lifecyclesPerSecond: number;
+  writesPerSecond: number;
+  failures: string[];
+  webhooks?: { received: number; lagMs: { p50: number; p99: number; p999: number } };
+}
+
+function runLoad(options: Record<string, unknown>): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bench/load.ts'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited ${code}`))));
+  });
+}
+
+/** Samples a process's memory every second while `work` runs. */
+async function withMemory<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; memory: { startMiB: number; peakMiB: number; endMiB: number } }> {
+  const samples: number[] = [rssMiB(pid)];
+  const timer = setInterval(() => samples.push(rssMiB(pid)), 1000);
+  try {
+    const result = await work();
+    samples.push(rssMiB(pid));
+    return {
+      result,
+      memory: { startMiB: round(samples[0] ?? 0), peakMiB: round(Math.max(...samples)), endMiB: round(samples[samples.length - 1] ?? 0) },
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function pgbenchTps(): number {
+  const url = adminUrl;
+  execFileSync('pgbench', ['-i', '-q', '-s', '10', '--foreign-keys', url.replace(/\/[^/]*$/, '/kassa_pgbench')], { stdio: 'ignore' });
+  const out = execFileSync(
+    'pgbench',
+    [
+      '-b',
+      'simple-update',
+      '-c',
+      String(Math.min(concurrency, 32)),
+      '-j',
+      '2',
+      '-T',
+      String(Math.max(10, Math.round(duration / 2))),
+      url.replace(/\/[^/]*$/, '/kassa_pgbench'),
+    ],
+    { encoding: 'utf8' },
+  );
+  return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
+}
+
+async function prismCreates(): Promise<LoadResult | undefined> {
+  const tools = join(root, 'bench/.tools');
+  const prism = join(tools, 'node_modules/.bin/prism');
+  if (!existsSync(prism)) {
+    log('installing Stoplight Prism into bench/.tools (once)');
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(join(tools, 'package.json'), '{"private":true}\n');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '@stoplight/prism-cli@5'], {
+      cwd: tools,
+      stdio: 'inherit',
+    });
+  }
+  // The published document points its receipt schema at a remote URL no machine here reaches; use the local copy.
+  const dir = mkdtempSync(join(tmpdir(), 'kassa-prism-'));
+  cpSync(join(shared, 'openapi/order-management.v2.yml'), join(dir, 'order-management.v2.yml'));
+  const spec = readFileSync(join(shared, 'openapi/epayment.v1.yml'), 'utf8').replace(
+    /https:\/\/raw\.githubusercontent\.com[^'#]*swagger\.yaml/,
+    './order-management.v2.yml',
+  );
+  writeFileSync(join(dir, 'epayment.v1.yml'), spec);
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [prism, 'mock', '-p', String(port), '-h', '127.0.0.1', '--verboseLevel', 'error', join(dir, 'epayment.v1.yml')],
+    {
+      stdio: 'ignore',
+    },
+  );
+  try {
+    await waitFor(`http://127.0.0.1:${port}/epayment/v1/payments/abcdefgh`, 60_000);
+    return await runLoad({
+      mode: 'creates',
+      baseUrl: `http://127.0.0.1:${port}`,
+      concurrency,
+      durationSeconds: Math.max(10, duration / 2),
+      rate: 0,
+      webhooks: false,
+      prism: true,
+    });
+  } finally {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = { cpus: availableParallelism(), memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version };
+  log(`machine: ${JSON.stringify(machine)}`);
+
+  log('pgbench simple-update');
+  await freshDatabase('kassa_pgbench');
+  const pgbench = pgbenchTps();
+  log(`pgbench: ${pgbench} tps`);
+
+  const databaseUrl = await freshDatabase('kassa_bench');
+  const kassa = await startKassa({ DATABASE_URL: databaseUrl });
+  const pid = kassa.child.pid as number;
+  log(`peak lifecycle load: ${concurrency} concurrent for ${duration} s`);
+  await runLoad({ mode: 'lifecycles', baseUrl: kassa.url, concurrency: 4, durationSeconds: 3, rate: 0, webhooks: false }); // warm-up
+  const peak = await withMemory(pid, () =>
+    runLoad({ mode: 'lifecycles', baseUrl: kassa.url, concurrency, durationSeconds: duration, rate: 0, webhooks: true }),
+  );
+  const halfRate = peak.result.lifecyclesPerSecond / 2;
+  log(`half load for webhook lag: ${round(halfRate)} lifecycles/s`);
+  const half = await runLoad({
+    mode: 'lifecycles',
+    baseUrl: kassa.url,
+    concurrency,
+    durationSeconds: duration,
+    rate: halfRate,
+    webhooks: true,
+  });
+  log('create-payment load against Kassa');
+  const kassaCreates = await runLoad({
+    mode: 'creates',
+    baseUrl: kassa.url,
+    concurrency,
+    durationSeconds: Math.max(10, duration / 2),
+    rate: 0,
+    webhooks: false,
+  });
+  let soak: { minutes: number; memory: { startMiB: number; peakMiB: number; endMiB: number }; lifecyclesPerSecond: number } | undefined;
+  if (Number(flags.soak) > 0) {
+    log(`memory soak: ${flags.soak} s at half load`);
+    const run = await withMemory(pid, () =>
+      runLoad({ mode: 'lifecycles', baseUrl: kassa.url, concurrency, durationSeconds: Number(flags.soak), rate: halfRate, webhooks: true }),
+    );
+    soak = { minutes: round(Number(flags.soak) / 60), memory: run.memory, lifecyclesPerSecond: round(run.result.lifecyclesPerSecond) };
+  }
+  await kassa.stop();
+
+  const prism = flags['skip-prism'] ? undefined : await prismCreates();
+
+  let pglite: LoadResult | undefined;
+  if (!flags['skip-pglite']) {
+    log('lifecycle load on the embedded PGlite store');
+    const dataDir = mkdtempSync(join(tmpdir(), 'kassa-bench-pglite-'));
+    const embedded = await startKassa({ DATABASE_URL: '', KASSA_DATA_DIR: dataDir });
+    pglite = await runLoad({
+      mode: 'lifecycles',
+      baseUrl: embedded.url,
+      concurrency: Math.min(concurrency, 16),
+      durationSeconds: Math.max(10, duration / 2),
+      rate: 0,
+      webhooks: true,
+    });
+    await embedded.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- --duration ${duration} --concurrency ${concurrency}${Number(flags.soak) > 0 ? ` --soak ${flags.soak}` : ''}`,
+    machine,
+    pgbenchSimpleUpdateTps: pgbench,
+    peak: { ...peak.result, memory: peak.memory },
+    halfLoad: half,
+    creates: { kassa: kassaCreates, prism },
+    ratios: {
+      writesPerSecondOverPgbenchTps: round(peak.result.writesPerSecond / pgbench),
+      createThroughputOverPrism: prism ? round(kassaCreates.operations.create!.perSecond / prism.operations.create!.perSecond) : undefined,
+      createP99OverPrismP99: prism ? round(kassaCreates.operations.create!.p99 / prism.operations.create!.p99) : undefined,
+    },
+    soak,
+    pglite,
+  };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const file = join(root, 'bench/results', `${report.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(root, 'docs/benchmarks.md'), renderMarkdown(report));
+  process.stdout.write(`${JSON.stringify(report.ratios)}\nresults: ${file}\n`);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the report object assembled in main(), rendered field by field
+function renderMarkdown(r: any): string {
+  const ops = (result: LoadResult) =>
+    Object.entries(result.operations)
+      .filter(([name]) => name !== 'lifecycle')
+      .map(([name, o]) => `| ${name} | ${o.count} | ${o.perSecond} | ${o.p50} | ${o.p99} | ${o.p999} | ${o.errors} |`)
+      .join('\n');
+  const table = (result: LoadResult) =>
+    `| operation | count | per second | p50 ms | p99 ms | p99.9 ms | errors |\n| --- | --- | --- | --- | --- | --- | --- |\n${ops(result)}`;
+  return `# Benchmarks
+
+Measured with \`${r.command}\` on ${r.date.slice(0, 10)} (${r.machine.cpus} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}),
+with PostgreSQL on the same machine. Raw results: \`bench/results/\`.
+
+## Method
+
+\`npm run bench\` (bench/run.ts) runs, in one go and on one PostgreSQL server:
+
+1. **pgbench** \`-b simple-update\` (its built-in write transaction) on a scale-10 database — the reference for what the
+   database itself can do on this machine.
+2. **Kassa** started as its own process against a fresh database, rate limits off, and a **load process** (bench/load.ts)
+   running ${r.peak ? 'concurrent' : ''} full payment lifecycles — token → create → force approve → get → partial capture → capture →
+   refund → events — as fast as the server answers, with a webhook receiver registered for created, authorized, captured
+   and refunded events. "Writes" are create, approve, capture and refund calls (5 per lifecycle).
+3. The same lifecycles at **half of that peak rate**, for webhook delivery lag (event timestamp → receiver got it).
+4. **Create-payment only** load against Kassa, then against **Stoplight Prism** mocking \`shared/openapi/epayment.v1.yml\`
+   (Prism at its least verbose log level, to give it its best case).
+5. The lifecycle load on the **embedded PGlite** store (no target; it must run without errors).
+
+## Status
+
+The targets are **not met yet** (the performance issue stays open). What the figures show:
+
+- Writes: each modification still costs about six database round trips (lock, idempotency claim, update,
+  event + outbox, idempotency record, commit) and PostgreSQL plans are heavier than pgbench's; PostgreSQL
+  uses most of the two cores. Next: one SELECT for lock + idempotency lookup and one CTE for the rest.
+- Webhooks: under peak load the dispatcher's claim query (oldest pending event per registration and
+  payment) scans the whole pending backlog each round, so delivery falls behind and the backlog of the
+  peak phase is still draining during the half-load phase. Next: claim from a per-(registration, payment)
+  head table maintained in the event's transaction instead of ranking the backlog.
+- Create-only: Prism answers from memory without a database; Kassa's create commits a transaction with
+  fsync. The ≥ 3× target needs the round-trip work above plus more server processes (\`--workers\`).
+
+## Results
+
+| figure | value | target |
+| --- | --- | --- |
+| pgbench simple-update TPS | ${r.pgbenchSimpleUpdateTps} | reference |
+| Kassa write operations per second | ${round(r.peak.writesPerSecond)} | |
+| writes/s ÷ pgbench TPS | **${r.ratios.writesPerSecondOverPgbenchTps}** | ≥ 0.5 |
+| lifecycles per second (peak) | ${round(r.peak.lifecyclesPerSecond)} | |
+| create throughput ÷ Prism's | **${r.ratios.createThroughputOverPrism ?? 'not run'}** | ≥ 3 |
+| create p99 ÷ Prism's p99 | **${r.ratios.createP99OverPrismP99 ?? 'not run'}** | < 1 |
+| webhook delivery lag at half load, p50 / p99 (ms) | ${r.halfLoad.webhooks?.received ? `${r.halfLoad.webhooks.lagMs.p50} / **${r.halfLoad.webhooks.lagMs.p99}**` : '**no delivery within the run**'} (${r.halfLoad.webhooks?.received ?? 0} received) | p99 < 250 |
+| webhooks received during peak load, lag p50 / p99 (ms) | ${r.peak.webhooks?.received ?? 0}: ${r.peak.webhooks?.lagMs.p50} / ${r.peak.webhooks?.lagMs.p99} | |
+| server memory during peak load, start / peak / end (MiB) | ${r.peak.memory.startMiB} / ${r.peak.memory.peakMiB} / ${r.peak.memory.endMiB} | flat |
+${r.soak ? `| memory soak, ${r.soak.minutes} min at half load: start / peak / end (MiB) | ${r.soak.memory.startMiB} / ${r.soak.memory.peakMiB} / ${r.soak.memory.endMiB} | flat |\n` : ''}
+### Peak lifecycle load on PostgreSQL
+
+${table(r.peak)}
+
+### Create-payment load
+
+Kassa:
+
+${table(r.creates.kassa)}
+${r.creates.prism ? `\nPrism:\n\n${table(r.creates.prism)}\n` : ''}
+${r.pglite ? `### Embedded PGlite store\n\n${round(r.pglite.lifecyclesPerSecond)} lifecycles/s, webhook lag p99 ${r.pglite.webhooks?.lagMs.p99} ms, failures: ${r.pglite.failures.length}.\n\n${table(r.pglite)}\n` : ''}`;
+}
+
+if (flags.render) writeFileSync(join(root, 'docs/benchmarks.md'), renderMarkdown(JSON.parse(readFileSync(flags.render, 'utf8'))));
+else await main();

@@ -1,0 +1,15 @@
+import type { FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.ts';
+import type { Caller } from '../http/authenticate.ts';
+
+/** What the API route modules are given by app.ts. */
+export interface ApiDeps {
+  ctx: ServerContext;
+  authenticate(request: FastifyRequest): Promise<Caller>;
+  /** Counts the call against the platform's per-reference limit; throws 429 (no-op when limits are off). */
+  rateLimit(key: string, kind: 'read' | 'write'): void;
+  /** The raw text of a JSON body (for checks JSON.parse cannot make, e.g. duplicate metadata keys). */
+  rawBody(request: FastifyRequest): string;
+  /** Events were committed: wake whatever delivers them (webhooks) without waiting for a poll. */
+  onEvents(): void;
+}

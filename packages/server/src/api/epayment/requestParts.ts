@@ -1,0 +1,67 @@
+/** Header and path checks shared by the ePayment operations (spec §2.1, §3, §12.1). */
+
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { type FieldError, HttpProblem, ValidationError } from '../../errors.ts';
+import { header } from '../../http/headers.ts';
+import { validatorFor } from '../../http/validation.ts';
+import { IDEMPOTENCY_KEY_MAX, REFERENCE_PATTERN } from './schemas.ts';
+
+const referencePattern = new RegExp(REFERENCE_PATTERN);
+const SYSTEM_HEADERS = ['Vipps-System-Name', 'Vipps-System-Version', 'Vipps-System-Plugin-Name', 'Vipps-System-Plugin-Version'];
+
+/** `Vipps-System-*` longer than 30 characters → 400 (epayment open question 24). */
+export function systemHeaderErrors(request: FastifyRequest): FieldError[] {
+  return SYSTEM_HEADERS.filter((name) => (header(request, name)?.length ?? 0) > 30).map((name) => ({
+    name,
+    reason: `The field ${name} must be a string with a maximum length of '30'.`,
+  }));
+}
+
+export function idempotencyKeyOf(request: FastifyRequest, required: boolean): string | null {
+  const key = header(request, 'Idempotency-Key');
+  if (key === undefined) {
+    if (!required) return null;
+    throw new ValidationError([{ name: 'Idempotency-Key', reason: 'The Idempotency-Key header is required.' }]);
+  }
+  if (key.length > IDEMPOTENCY_KEY_MAX) {
+    throw new ValidationError([
+      { name: 'Idempotency-Key', reason: `The field Idempotency-Key must be a string with a maximum length of '${IDEMPOTENCY_KEY_MAX}'.` },
+    ]);
+  }
+  return key;
+}
+
+export function referenceOf(request: FastifyRequest): string {
+  const reference = (request.params as { reference?: string }).reference ?? '';
+  if (!referencePattern.test(reference)) {
+    throw new ValidationError([
+      { name: 'reference', reason: `The field Reference must match the regular expression '${REFERENCE_PATTERN}'.` },
+    ]);
+  }
+  return reference;
+}
+
+const UNSUPPORTED = Symbol('unsupported media type');
+
+/** What the catch-all content-type parser returns for a non-JSON body. */
+export function unsupportedBody(contentType: string | undefined): unknown {
+  return { [UNSUPPORTED]: contentType ?? '' };
+}
+
+/** The parsed JSON body; a body of another media type gets 415. */
+export function jsonBodyOf(request: FastifyRequest): unknown {
+  const body = request.body as Record<symbol, unknown> | undefined;
+  if (body && typeof body === 'object' && UNSUPPORTED in body) {
+    throw new HttpProblem(415, 'Unsupported Media Type', `Send the request body as application/json, not "${String(body[UNSUPPORTED])}".`);
+  }
+  return request.body;
+}
+
+/** The body checked against its schema, with the `Vipps-System-*` header checks: all field errors in one 400 (spec §13.2). */
+export function validatedBody<S extends TSchema>(request: FastifyRequest, schema: S, whenEmpty?: unknown): Static<S> {
+  const body = jsonBodyOf(request) ?? whenEmpty;
+  const errors = [...validatorFor(schema)(body), ...systemHeaderErrors(request)];
+  if (errors.length > 0) throw new ValidationError(errors);
+  return body as Static<S>;
+}

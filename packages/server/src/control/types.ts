@@ -1,0 +1,45 @@
+/** What time control and fault injection pass around (docs/time-and-faults.md). */
+
+export type FaultTarget = 'api' | 'webhook';
+export const API_FAULT_KINDS = ['error', 'latency', 'timeout'] as const;
+export const WEBHOOK_FAULT_KINDS = ['delay', 'drop', 'duplicate', 'reorder'] as const;
+export type ApiFaultKind = (typeof API_FAULT_KINDS)[number];
+export type WebhookFaultKind = (typeof WEBHOOK_FAULT_KINDS)[number];
+export type FaultKind = ApiFaultKind | WebhookFaultKind;
+
+/** Which calls or deliveries a rule applies to; every field given must match, an empty match takes all. */
+export interface FaultMatch {
+  /** api: HTTP method. */
+  method?: string;
+  /** api: the route template (`/epayment/v1/payments/:reference/capture`) or a prefix ending in `*`. */
+  route?: string;
+  /** api: the SDK's operation name (`capturePayment`, ...). */
+  operation?: string;
+  /** webhook: the event type (`epayments.payment.authorized.v1`). */
+  eventType?: string;
+}
+
+export interface FaultRule {
+  id: number;
+  msn: string;
+  target: FaultTarget;
+  match: FaultMatch;
+  kind: FaultKind;
+  /** api faults: before the operation runs, or after it committed; null for webhook faults. */
+  when: 'before' | 'after' | null;
+  status: number | null;
+  retryAfterSeconds: number | null;
+  delayMs: number | null;
+  probability: number | null;
+  everyNth: number | null;
+  /** The most faults the rule injects; null: no limit. */
+  count: number | null;
+  seed: string;
+  /** Requests or deliveries the rule has drawn for, and faults it injected. */
+  matched: number;
+  injected: number;
+  createdAt: Date;
+  createdBy: string;
+}
+
+export type NewFaultRule = Omit<FaultRule, 'id' | 'matched' | 'injected' | 'createdAt'>;

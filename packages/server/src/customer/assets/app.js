@@ -1,0 +1,44 @@
+// Wallet-app simulator: reload the screen when what it shows changed on the server (a push message
+// arrived, the store captured or refunded), without interrupting someone who is typing.
+(() => {
+  const polled = document.querySelector('[data-poll]');
+  if (!polled) return;
+  const busy = () => {
+    const active = document.activeElement;
+    return (
+      active &&
+      (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA') &&
+      active.type !== 'radio' &&
+      active.type !== 'checkbox' &&
+      active.value !== ''
+    );
+  };
+  const poll = async () => {
+    try {
+      const response = await fetch(polled.dataset.poll, { cache: 'no-store' });
+      if (response.ok) {
+        const body = await response.json();
+        if (body.version && body.version !== polled.dataset.version && !busy()) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch {
+      // The next poll tries again.
+    }
+    setTimeout(poll, 1500);
+  };
+  setTimeout(poll, 1500);
+
+  // Express: show the total with the chosen shipping option.
+  const amount = document.getElementById('amount');
+  const total = document.getElementById('total');
+  if (amount && total) {
+    const format = new Intl.NumberFormat('en-GB', { style: 'currency', currency: amount.dataset.currency });
+    for (const radio of document.querySelectorAll('input[name="shipping"]')) {
+      radio.addEventListener('change', () => {
+        total.textContent = format.format((Number(amount.dataset.base) + Number(radio.dataset.cost)) / 100);
+      });
+    }
+  }
+})();

@@ -1,0 +1,118 @@
+/**
+ * Create payment (spec §5) in one transaction: the idempotency key first (§12.1), then the rules of
+ * §5.2 in their order — 1–12 (pure), 13 reference uniqueness, 14 customer resolution, 15–16
+ * availability — then the payment row and its CREATED event.
+ *
+ * Like capture/refund/cancel, a coded refusal (4xx with an ErrorCode) is stored against the key, so the
+ * same key and request get the same 4xx again; un-coded validation errors are not stored (the client
+ * may correct the body and reuse the key), nor are retryable outcomes.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CreatePaymentRequest } from '../api/epayment/schemas.ts';
+import { DomainError, retryableCodes } from '../errors.ts';
+import { acceptCreate, type CreateContext, checkAvailability, customerToIdentify } from '../payments/createPaymentRules.ts';
+import type { Payment } from '../payments/types.ts';
+import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
+import type { Database, Queryable } from '../store/database.ts';
+import { claimIdempotencyKey, findPayment, insertEvents, insertPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
+import type { StoredOutcome } from './idempotency.ts';
+import { resolveCustomer } from './resolveCustomer.ts';
+
+export interface CreateCall extends CreateContext {
+  /** The body, valid against CreatePaymentRequestSchema. */
+  body: CreatePaymentRequest;
+  idempotencyKey: string;
+  /** Fingerprint of the request (method, path, canonical body) stored with the key. */
+  fingerprint: string;
+  /** The 201 body for a new payment, as it will be stored and replayed. */
+  respond: (payment: Payment) => unknown;
+  /** The Problem body of a refusal, as it will be stored and replayed. */
+  problem: (error: DomainError) => unknown;
+  /** PSP callers: the CARD_PASSTHROUGH setup checked with rule 16 and recorded with the payment (psp/cardPassthroughSetup.ts). */
+  passthrough?: CardPassthroughSetup | undefined;
+}
+
+export interface CreateResult extends StoredOutcome {
+  /** The payment this call created; null for a replay or a refusal (nothing new happened). */
+  created: Payment | null;
+}
+
+const OPERATION = 'create';
+
+export async function createPayment(db: Database, call: CreateCall): Promise<CreateResult> {
+  const msn = call.salesUnit.msn;
+  const outcome = await db.transaction(async (tx): Promise<CreateResult | { refusal: DomainError }> => {
+    // A concurrent identical request waits here on the key's unique index until this one commits.
+    const existing = await claimIdempotencyKey(tx, msn, OPERATION, call.idempotencyKey, call.fingerprint, call.now);
+    if (existing) {
+      if (existing.fingerprint !== call.fingerprint) {
+        return {
+          refusal: new DomainError('idempotencyError', `The Idempotency-Key "${call.idempotencyKey}" already exists for another request.`),
+        };
+      }
+      return { status: existing.status ?? 201, body: existing.body, created: null };
+    }
+    try {
+      const payment = await insertNewPayment(tx, call);
+      const body = call.respond(payment);
+      await storeIdempotentResponse(tx, msn, OPERATION, call.idempotencyKey, 201, body);
+      return { status: 201, body, created: payment };
+    } catch (error) {
+      if (!(error instanceof DomainError) || retryableCodes.has(error.code)) throw error;
+      const body = call.problem(error);
+      await storeIdempotentResponse(tx, msn, OPERATION, call.idempotencyKey, error.status, body);
+      return { status: error.status, body, created: null };
+    }
+  });
+  if ('refusal' in outcome) throw outcome.refusal;
+  return outcome;
+}
+
+function referenceExists(reference: string): DomainError {
+  return new DomainError('referenceExists', `A payment with reference "${reference}" already exists for this sales unit.`);
+}
+
+async function insertNewPayment(tx: Queryable, call: CreateCall): Promise<Payment> {
+  const { salesUnit, now } = call;
+  const accepted = acceptCreate(call.body, call);
+  const { request } = accepted;
+  // 13. The reference is unique per MSN for ever, whatever became of the earlier payment (§12.2).
+  if (await findPayment(tx, salesUnit.msn, request.reference)) throw referenceExists(request.reference);
+  // 14. A customer named up-front must be a user who may pay this merchant.
+  const identify = customerToIdentify(request);
+  const user = identify ? await resolveCustomer(tx, identify, salesUnit.msn, now, request.minimumUserAge) : null;
+  // 15–16.
+  checkAvailability(accepted, call);
+  const passthrough = request.paymentMethod.type === 'CARD_PASSTHROUGH' ? call.passthrough : undefined;
+  await passthrough?.check(tx, request);
+  const payment = await insertPayment(tx, {
+    msn: salesUnit.msn,
+    reference: request.reference,
+    pspReference: randomUUID(),
+    state: 'CREATED',
+    currency: accepted.currency,
+    amount: accepted.amount,
+    aggregate: { authorized: 0, captured: 0, cancelled: 0, refunded: 0 },
+    userFlow: request.userFlow,
+    paymentMethodType: request.paymentMethod.type,
+    cardBin: null,
+    // PUSH_MESSAGE has no redirectUrl, hence no token (§5.4).
+    redirectToken: request.userFlow === 'PUSH_MESSAGE' ? null : randomBytes(24).toString('base64url'),
+    request: request as Record<string, unknown>,
+    customerPhone: user?.phone ?? request.customer?.phoneNumber ?? null,
+    createdAt: now,
+    expiresAt: accepted.expiresAt,
+    authorizedAt: null,
+    captureDeadline: null,
+    captureGuaranteedUntil: null,
+    profileSub: null,
+    userDetails: null,
+    shippingDetails: null,
+    processingUntil: null,
+  });
+  // Another request with the same reference (and another key) committed first.
+  if (!payment) throw referenceExists(request.reference);
+  await insertEvents(tx, payment, [{ name: 'CREATED', amount: payment.amount, idempotencyKey: call.idempotencyKey, success: true }], now);
+  await passthrough?.record(tx, payment);
+  return payment;
+}

@@ -1,0 +1,68 @@
+/**
+ * Capture, refund and cancel (spec §8, §9) under the payment's row lock, with idempotency (§12.1):
+ * - same key and same request → the stored outcome again, status and body, with no new event (a
+ *   deterministic 4xx stays 4xx for that key);
+ * - same key and a different request → the operation's conflict code (4010 capture, 4150 refund,
+ *   4020 cancel);
+ * - retryable outcomes (6160, 6260, 6280, 5xx) and schema errors are not stored, so the client's
+ *   retry with the same key runs again (open question 4).
+ * Keys are scoped per sales unit and operation; the fingerprint holds method, path (so the reference)
+ * and canonical body. The claim, the effect and the stored response commit in one transaction, and
+ * the row lock is taken first, so identical concurrent requests produce exactly one effect.
+ */
+import { DomainError, type ErrorName, retryableCodes } from '../errors.ts';
+import type { Payment, PaymentEvent, Transition } from '../payments/types.ts';
+import type { Database } from '../store/database.ts';
+import { claimIdempotencyKey, storeIdempotentResponse } from '../store/paymentsStore.ts';
+import { applyTransition } from './applyTransition.ts';
+import type { StoredOutcome } from './idempotency.ts';
+import { withLockedPayment } from './lockedPayment.ts';
+
+export interface Modification {
+  msn: string;
+  reference: string;
+  operation: 'capture' | 'refund' | 'cancel';
+  /** Required for capture and refund; optional for cancel (open question 5). */
+  idempotencyKey: string | null;
+  fingerprint: string;
+  conflict: ErrorName;
+  now: () => Date;
+  decide: (payment: Payment, now: Date) => Transition;
+  respond: (payment: Payment) => unknown;
+  /** The Problem body of a refusal, as it will be stored and replayed. */
+  problem: (error: DomainError) => unknown;
+}
+
+export interface ModificationResult extends StoredOutcome {
+  /** Events this call wrote (none for a replay or a refusal). */
+  events: PaymentEvent[];
+}
+
+export async function modifyPayment(db: Database, m: Modification): Promise<ModificationResult> {
+  return withLockedPayment(db, m.msn, m.reference, m.now, async (tx, payment) => {
+    const key = m.idempotencyKey;
+    if (key !== null) {
+      const existing = await claimIdempotencyKey(tx, m.msn, m.operation, key, m.fingerprint, m.now());
+      if (existing) {
+        if (existing.fingerprint !== m.fingerprint) {
+          throw new DomainError(m.conflict, `The Idempotency-Key "${key}" was already used for another request.`);
+        }
+        return { status: existing.status ?? 200, body: existing.body, events: [] };
+      }
+    }
+    let transition: Transition;
+    try {
+      transition = m.decide(payment, m.now());
+    } catch (error) {
+      const deterministic = error instanceof DomainError && !retryableCodes.has(error.code);
+      if (key === null || !deterministic) throw error; // rolls the claim back with the work
+      const body = m.problem(error);
+      await storeIdempotentResponse(tx, m.msn, m.operation, key, error.status, body);
+      return { status: error.status, body, events: [] };
+    }
+    const events = await applyTransition(tx, transition, m.now());
+    const body = m.respond(transition.payment);
+    if (key !== null) await storeIdempotentResponse(tx, m.msn, m.operation, key, 200, body);
+    return { status: 200, body, events };
+  });
+}

@@ -1,0 +1,30 @@
+/** The one interface the rest of the server sees; PGlite and PostgreSQL both implement it. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs `work` in one transaction; rolls back when it throws. `lockTimeout` (e.g. '2s') bounds how
+   * long a statement waits for a row lock (PostgreSQL; PGlite has one connection and never waits).
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: { lockTimeout?: string }): Promise<T>;
+  /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL error codes the server reacts to. */
+export const PgError = {
+  uniqueViolation: '23505',
+  lockNotAvailable: '55P03',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+export function pgErrorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}

@@ -1,0 +1,291 @@
+/** SQL for payments, their event log and idempotency records. */
+
+import type { Currency, NewEvent, Payment, PaymentEvent, PaymentMethodType, State, UserFlow } from '../payments/types.ts';
+import type { Queryable } from './database.ts';
+import { OUTBOX_CTES } from './webhooksStore.ts';
+
+interface PaymentRow {
+  id: number;
+  msn: string;
+  reference: string;
+  psp_reference: string;
+  state: State;
+  currency: Currency;
+  amount: number;
+  authorized_amount: number;
+  captured_amount: number;
+  cancelled_amount: number;
+  refunded_amount: number;
+  user_flow: UserFlow;
+  payment_method_type: PaymentMethodType;
+  card_bin: string | null;
+  redirect_token: string | null;
+  request: Record<string, unknown>;
+  customer_phone: string | null;
+  created_at: Date;
+  expires_at: Date;
+  authorized_at: Date | null;
+  capture_deadline: Date | null;
+  capture_guaranteed_until: Date | null;
+  profile_sub: string | null;
+  user_details: Record<string, unknown> | null;
+  shipping_details: Record<string, unknown> | null;
+  processing_until: Date | null;
+}
+
+function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    msn: row.msn,
+    reference: row.reference,
+    pspReference: row.psp_reference,
+    state: row.state,
+    currency: row.currency,
+    amount: row.amount,
+    aggregate: {
+      authorized: row.authorized_amount,
+      captured: row.captured_amount,
+      cancelled: row.cancelled_amount,
+      refunded: row.refunded_amount,
+    },
+    userFlow: row.user_flow,
+    paymentMethodType: row.payment_method_type,
+    cardBin: row.card_bin,
+    redirectToken: row.redirect_token,
+    request: row.request,
+    customerPhone: row.customer_phone,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    authorizedAt: row.authorized_at,
+    captureDeadline: row.capture_deadline,
+    captureGuaranteedUntil: row.capture_guaranteed_until,
+    profileSub: row.profile_sub,
+    userDetails: row.user_details,
+    shippingDetails: row.shipping_details,
+    processingUntil: row.processing_until,
+  };
+}
+
+export type NewPayment = Omit<Payment, 'id'>;
+
+/** Inserts a payment unless its reference exists for the MSN; null means the reference is taken. */
+export async function insertPayment(tx: Queryable, p: NewPayment): Promise<Payment | null> {
+  const { rows } = await tx.query<PaymentRow>(
+    `insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
+       redirect_token, request, customer_phone, created_at, expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     on conflict (msn, reference) do nothing
+     returning *`,
+    [
+      p.msn,
+      p.reference,
+      p.pspReference,
+      p.state,
+      p.currency,
+      p.amount,
+      p.userFlow,
+      p.paymentMethodType,
+      p.redirectToken,
+      JSON.stringify(p.request),
+      p.customerPhone,
+      p.createdAt,
+      p.expiresAt,
+    ],
+  );
+  return rows[0] ? toPayment(rows[0]) : null;
+}
+
+export async function findPayment(db: Queryable, msn: string, reference: string): Promise<Payment | null> {
+  const { rows } = await db.query<PaymentRow>('select * from payments where msn = $1 and reference = $2', [msn, reference]);
+  return rows[0] ? toPayment(rows[0]) : null;
+}
+
+export async function findPaymentByToken(db: Queryable, token: string): Promise<Payment | null> {
+  const { rows } = await db.query<PaymentRow>('select * from payments where redirect_token = $1', [token]);
+  return rows[0] ? toPayment(rows[0]) : null;
+}
+
+/** Locks the payment row for the rest of the transaction (waits up to the transaction's lock_timeout). */
+export async function lockPayment(tx: Queryable, msn: string, reference: string): Promise<Payment | null> {
+  const { rows } = await tx.query<PaymentRow>('select * from payments where msn = $1 and reference = $2 for update', [msn, reference]);
+  return rows[0] ? toPayment(rows[0]) : null;
+}
+
+/**
+ * Payments whose time has come (expiry or capture deadline), locked, skipping those another process
+ * holds. `unitOffsets`: sales units whose clock runs ahead of `now` (time control, test mode), by ms.
+ */
+export async function lockPaymentsDue(
+  tx: Queryable,
+  now: Date,
+  limit: number,
+  unitOffsets: ReadonlyMap<string, number> = new Map(),
+): Promise<Payment[]> {
+  const ahead = [...unitOffsets.entries()];
+  const latest = new Date(now.getTime() + Math.max(0, ...ahead.map(([, ms]) => ms)));
+  // $5 bounds the index scans by the latest clock of any unit; the exact test uses each payment's unit.
+  const unitNow = `($1::timestamptz + coalesce((select a.ms from ahead a where a.msn = payments.msn), 0) * interval '1 millisecond')`;
+  const { rows } = await tx.query<PaymentRow>(
+    `with ahead as (select * from unnest($3::text[], $4::float8[]) as a (msn, ms))
+     select * from payments
+      where (state = 'CREATED' and expires_at <= $5 and expires_at <= ${unitNow})
+         or (state = 'AUTHORIZED' and capture_deadline <= $5 and capture_deadline <= ${unitNow}
+             and authorized_amount > captured_amount + cancelled_amount)
+      order by id
+      limit $2
+      for update of payments skip locked`,
+    [now, limit, ahead.map(([msn]) => msn), ahead.map(([, ms]) => ms), latest],
+  );
+  return rows.map(toPayment);
+}
+
+export async function updatePayment(tx: Queryable, p: Payment): Promise<void> {
+  await tx.query(
+    `update payments set state = $2, amount = $3, authorized_amount = $4, captured_amount = $5, cancelled_amount = $6,
+       refunded_amount = $7, card_bin = $8, customer_phone = $9, authorized_at = $10, capture_deadline = $11,
+       capture_guaranteed_until = $12, profile_sub = $13, user_details = $14, shipping_details = $15, processing_until = $16
+     where id = $1`,
+    [
+      p.id,
+      p.state,
+      p.amount,
+      p.aggregate.authorized,
+      p.aggregate.captured,
+      p.aggregate.cancelled,
+      p.aggregate.refunded,
+      p.cardBin,
+      p.customerPhone,
+      p.authorizedAt,
+      p.captureDeadline,
+      p.captureGuaranteedUntil,
+      p.profileSub,
+      p.userDetails === null ? null : JSON.stringify(p.userDetails),
+      p.shippingDetails === null ? null : JSON.stringify(p.shippingDetails),
+      p.processingUntil,
+    ],
+  );
+}
+
+/** A payment_events row (also read by webhooksStore for the payload of a delivery). */
+export interface EventRow {
+  msn: string;
+  reference: string;
+  psp_reference: string;
+  name: PaymentEvent['name'];
+  amount: number;
+  currency: Currency;
+  occurred_at: Date;
+  idempotency_key: string | null;
+  success: boolean;
+  extra: Record<string, unknown> | null;
+}
+
+export function toEvent(row: EventRow): PaymentEvent {
+  return {
+    msn: row.msn,
+    reference: row.reference,
+    pspReference: row.psp_reference,
+    name: row.name,
+    amount: row.amount,
+    currency: row.currency,
+    occurredAt: row.occurred_at,
+    idempotencyKey: row.idempotency_key,
+    success: row.success,
+    ...(row.extra ? { extra: row.extra } : {}),
+  };
+}
+
+/**
+ * Appends events to the log; the CREATED event takes the payment's own pspReference (spec §7). Each
+ * event is queued for its webhook receivers in the same transaction (the outbox, platform-guidelines §4.5).
+ */
+export async function insertEvents(tx: Queryable, payment: Payment, events: NewEvent[], now: Date): Promise<PaymentEvent[]> {
+  const written: PaymentEvent[] = [];
+  for (const event of events) {
+    // The event and its webhook outbox rows in one statement (store/webhooksStore.ts#OUTBOX_CTES).
+    const { rows } = await tx.query<EventRow>(
+      `with written as (
+         insert into payment_events (payment_id, msn, reference, psp_reference, name, amount, currency, occurred_at,
+           idempotency_key, success, extra)
+         values ($1, $2, $3, coalesce($4, nextval('event_psp_reference_seq')::text), $5, $6, $7, $8, $9, $10, $11)
+         returning *
+       ),
+       ${OUTBOX_CTES}
+       select written.*, (select count(*) from notified) as notified from written`,
+      [
+        payment.id,
+        payment.msn,
+        payment.reference,
+        event.name === 'CREATED' ? payment.pspReference : null,
+        event.name,
+        event.amount,
+        payment.currency,
+        now,
+        event.idempotencyKey,
+        event.success,
+        event.extra ? JSON.stringify(event.extra) : null,
+      ],
+    );
+    written.push(toEvent(rows[0] as EventRow));
+  }
+  return written;
+}
+
+export async function listEvents(db: Queryable, paymentId: number): Promise<PaymentEvent[]> {
+  const { rows } = await db.query<EventRow>('select * from payment_events where payment_id = $1 order by id', [paymentId]);
+  return rows.map(toEvent);
+}
+
+export interface IdempotencyRecord {
+  fingerprint: string;
+  status: number | null;
+  body: unknown;
+}
+
+/**
+ * Claims an idempotency key for this transaction. Returns null when the claim is ours; otherwise the
+ * existing record. A concurrent claimer waits on the unique index until the first transaction ends,
+ * so two identical requests at once produce one effect.
+ */
+export async function claimIdempotencyKey(
+  tx: Queryable,
+  msn: string,
+  operation: string,
+  key: string,
+  fingerprint: string,
+  now: Date,
+): Promise<IdempotencyRecord | null> {
+  const inserted = await tx.query(
+    `insert into idempotency_keys (msn, operation, key, fingerprint, created_at) values ($1, $2, $3, $4, $5)
+     on conflict (msn, operation, key) do nothing`,
+    [msn, operation, key, fingerprint, now],
+  );
+  if (inserted.rowCount === 1) return null;
+  const { rows } = await tx.query<IdempotencyRecord>(
+    'select fingerprint, status, body from idempotency_keys where msn = $1 and operation = $2 and key = $3',
+    [msn, operation, key],
+  );
+  return rows[0] ?? null;
+}
+
+export async function storeIdempotentResponse(
+  tx: Queryable,
+  msn: string,
+  operation: string,
+  key: string,
+  status: number,
+  body: unknown,
+): Promise<void> {
+  await tx.query('update idempotency_keys set status = $4, body = $5 where msn = $1 and operation = $2 and key = $3', [
+    msn,
+    operation,
+    key,
+    status,
+    JSON.stringify(body ?? null),
+  ]);
+}
+
+/** Gives a claimed key back when the outcome must not be stored (the client retries with it). */
+export async function releaseIdempotencyKey(tx: Queryable, msn: string, operation: string, key: string): Promise<void> {
+  await tx.query('delete from idempotency_keys where msn = $1 and operation = $2 and key = $3', [msn, operation, key]);
+}

@@ -1,0 +1,568 @@
+/**
+ * SQL for webhooks (platform-guidelines §4): registrations, the delivery outbox and the attempt log.
+ * The outbox is written in the statement that writes the event it reports (OUTBOX_CTES, used by
+ * paymentsStore.insertEvents) and claimed by the dispatchers of every server process with SKIP LOCKED.
+ */
+import { FAILURE_STREAK_GAP_MS, nextAttemptAt, UNRESPONSIVE_AFTER_MS } from '../webhooks/retrySchedule.ts';
+import type {
+  AttemptReport,
+  AttemptView,
+  ClaimedDelivery,
+  DeliveryState,
+  DeliveryView,
+  WebhookOwner,
+  WebhookRegistration,
+} from '../webhooks/types.ts';
+import type { Database, Queryable } from './database.ts';
+import { type EventRow, toEvent } from './paymentsStore.ts';
+
+/** The channel a commit that queued deliveries notifies; every dispatcher listens on it. */
+export const WEBHOOK_CHANNEL = 'kassa_webhooks';
+
+// ---------------------------------------------------------------------------------------------------
+// Registrations
+
+interface RegistrationRow {
+  id: string;
+  bucket: 'sales-unit' | 'psp';
+  msn: string | null;
+  psp_id: string | null;
+  url: string;
+  events: string[];
+  created_at: Date;
+  last_success_at: Date | null;
+  failing_since: Date | null;
+  disabled_at: Date | null;
+  disabled_reason: 'deleted' | 'unresponsive' | null;
+}
+
+function toRegistration(row: RegistrationRow): WebhookRegistration {
+  const owner: WebhookOwner =
+    row.bucket === 'sales-unit'
+      ? { bucket: 'sales-unit', msn: row.msn as string, pspId: null }
+      : { bucket: 'psp', msn: row.msn, pspId: row.psp_id as string };
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events,
+    owner,
+    createdAt: row.created_at,
+    lastSuccessAt: row.last_success_at,
+    failingSince: row.failing_since,
+    disabledAt: row.disabled_at,
+    disabledReason: row.disabled_reason,
+  };
+}
+
+/** `r` owned by the owner in $1..$3. */
+const OWNED_BY = 'r.bucket = $1 and r.msn is not distinct from $2 and r.psp_id is not distinct from $3';
+const ownerParams = (owner: WebhookOwner) => [owner.bucket, owner.msn, owner.pspId];
+
+/**
+ * Serialises registrations of one owner until the transaction ends, so two concurrent registrations
+ * cannot both pass the limit check.
+ */
+export async function lockOwnerRegistrations(tx: Queryable, owner: WebhookOwner): Promise<void> {
+  await tx.query(
+    "select pg_advisory_xact_lock(hashtext('webhooks:' || $1 || ':' || coalesce($2, '') || ':' || coalesce($3, '')))",
+    ownerParams(owner),
+  );
+}
+
+/** How many active registrations of the owner list each of `eventTypes`. */
+export async function countRegistrationsByEvent(tx: Queryable, owner: WebhookOwner, eventTypes: string[]): Promise<Map<string, number>> {
+  const { rows } = await tx.query<{ event_type: string; count: number }>(
+    `select t.event_type, count(r.id)::int as count
+       from unnest($4::text[]) as t (event_type)
+       left join webhook_registrations r on ${OWNED_BY} and r.disabled_at is null and t.event_type = any (r.events)
+      group by t.event_type`,
+    [...ownerParams(owner), eventTypes],
+  );
+  return new Map(rows.map((row) => [row.event_type, row.count]));
+}
+
+export async function insertRegistration(
+  tx: Queryable,
+  registration: {
+    id: string;
+    owner: WebhookOwner;
+    url: string;
+    events: string[];
+    secretSealed: string;
+    createdBy: string;
+    createdAt: Date;
+  },
+): Promise<void> {
+  const { id, owner, url, events, secretSealed, createdBy, createdAt } = registration;
+  await tx.query(
+    `insert into webhook_registrations (id, bucket, msn, psp_id, url, events, secret_sealed, created_by, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [id, owner.bucket, owner.msn, owner.pspId, url, events, secretSealed, createdBy, createdAt],
+  );
+}
+
+/** The owner's registrations, oldest first; `includeDisabled` adds deleted and unresponsive ones. */
+export async function listRegistrations(db: Queryable, owner: WebhookOwner, includeDisabled = false): Promise<WebhookRegistration[]> {
+  const { rows } = await db.query<RegistrationRow>(
+    `select * from webhook_registrations r where ${OWNED_BY} ${includeDisabled ? '' : 'and r.disabled_at is null'}
+      order by r.created_at, r.id`,
+    ownerParams(owner),
+  );
+  return rows.map(toRegistration);
+}
+
+/** Deletes (disables) one of the owner's active registrations and drops what it still had to deliver. */
+export async function deleteRegistration(db: Database, owner: WebhookOwner, id: string, now: Date): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `update webhook_registrations r set disabled_at = $5, disabled_reason = 'deleted'
+        where ${OWNED_BY} and r.id = $4 and r.disabled_at is null returning r.id`,
+      [...ownerParams(owner), id, now],
+    );
+    if (rows.length === 0) return false;
+    await dropPendingDeliveries(tx, id, 'the registration was deleted');
+    return true;
+  });
+}
+
+async function dropPendingDeliveries(tx: Queryable, registrationId: string, reason: string): Promise<void> {
+  await tx.query(
+    `update webhook_deliveries set state = 'dropped', dropped_reason = $2, lease_until = null, leased_by = null
+      where registration_id = $1 and state = 'pending'`,
+    [registrationId, reason],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The outbox
+
+/**
+ * Queues event `eventId` for every active registration that subscribes to its type and reaches its
+ * sales unit, inside the event's own transaction, and notifies the dispatchers; PostgreSQL delivers
+ * the notification at commit, and not at all on rollback. The event type is built as in
+ * eventTypes.epaymentEventType.
+ */
+/**
+ * The outbox half of writing an event, as CTEs to append to the statement that inserts the event
+ * (a CTE named `written` returning the event row): one delivery per matching registration, and a
+ * NOTIFY (delivered at commit) when there is any. One statement, so an event costs one round trip.
+ */
+export const OUTBOX_CTES = `queued as (
+       insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at)
+       select r.id, e.id, e.payment_id, e.msn, e.reference, t.event_type, e.occurred_at
+         from written e
+         cross join lateral (select 'epayments.payment.' || lower(e.name) || '.v1' as event_type) t
+         join webhook_registrations r on r.disabled_at is null and t.event_type = any (r.events)
+        where r.msn = e.msn
+           or (r.msn is null and exists (
+                 select 1 from key_sets k join key_set_sales_units s on s.client_id = k.client_id
+                  where k.psp_id = r.psp_id and s.msn = e.msn))
+        order by r.created_at, r.id
+       returning 1
+     ),
+     notified as (select pg_notify('${WEBHOOK_CHANNEL}', '') from queued limit 1)`;
+
+interface ClaimedRow extends EventRow {
+  id: number;
+  registration_id: string;
+  next_attempt_at: Date;
+  url: string;
+  secret_sealed: string;
+  attempts: number;
+  fault: string | null;
+}
+
+export interface ClaimOptions {
+  /** Server clock: deliveries due at or before it are claimed. */
+  now: Date;
+  /** Sales units whose clock runs ahead of `now`, and by how many milliseconds (time control, test mode). */
+  unitOffsets?: ReadonlyMap<string, number>;
+  limit: number;
+  /** Attempts one process runs at once for one registration (a hanging receiver must not take all). */
+  perRegistration: number;
+  /** Attempts this process already runs, per registration. */
+  inFlight: ReadonlyMap<string, number>;
+  leaseMs: number;
+  worker: string;
+}
+
+/**
+ * Claims due deliveries for one attempt each. Only the head of each (registration, payment) queue is
+ * ever claimable, so events of a payment reach a receiver in order and a failing one holds back the
+ * later ones (§4.5, open question 10); other payments and registrations go on. Rows another process is
+ * claiming are skipped (SKIP LOCKED); a claim is a lease on the database's wall clock, taken over by
+ * another process only after it expired (the claiming process died).
+ */
+export async function claimDeliveries(db: Queryable, options: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (options.limit <= 0) return [];
+  const busy = [...options.inFlight.entries()];
+  const ahead = [...(options.unitOffsets ?? new Map<string, number>()).entries()];
+  const latest = new Date(options.now.getTime() + Math.max(0, ...ahead.map(([, ms]) => ms)));
+  const { rows } = await db.query<ClaimedRow>(
+    `with busy as (
+       select * from unnest($3::uuid[], $4::int[]) as b (registration_id, in_flight)
+     ), ahead as (
+       select * from unnest($8::text[], $9::float8[]) as a (msn, ms)
+     ), candidates as (
+       select ranked.id, ranked.next_attempt_at
+         from (select d.id, d.registration_id, d.next_attempt_at,
+                      row_number() over (partition by d.registration_id order by d.next_attempt_at, d.id) as rank
+                 from webhook_deliveries d
+                where d.state = 'pending' and d.next_attempt_at <= $10
+                  -- Due by the clock of the delivery's sales unit.
+                  and d.next_attempt_at <= $1::timestamptz
+                        + coalesce((select a.ms from ahead a where a.msn = d.msn), 0) * interval '1 millisecond'
+                  and (d.lease_until is null or d.lease_until < clock_timestamp())
+                  and not exists (
+                        select 1 from webhook_deliveries earlier
+                         where earlier.registration_id = d.registration_id and earlier.payment_id = d.payment_id
+                           and earlier.state = 'pending' and earlier.id < d.id and not earlier.out_of_order)) ranked
+         left join busy on busy.registration_id = ranked.registration_id
+        where ranked.rank <= $5 - coalesce(busy.in_flight, 0)
+        order by ranked.next_attempt_at, ranked.id
+        limit $2
+     ), claimed as (
+       select d.id from webhook_deliveries d join candidates c on c.id = d.id
+        where d.state = 'pending' and (d.lease_until is null or d.lease_until < clock_timestamp())
+        for update of d skip locked
+     )
+     update webhook_deliveries d
+        set lease_until = clock_timestamp() + $6::int * interval '1 millisecond', leased_by = $7
+       from claimed, webhook_registrations r, payment_events e
+      where d.id = claimed.id and r.id = d.registration_id and e.id = d.event_id
+     returning d.id, d.registration_id, d.next_attempt_at, r.url, r.secret_sealed, e.msn, e.reference, e.psp_reference,
+               e.name, e.amount, e.currency, e.occurred_at, e.idempotency_key, e.success, e.extra, d.attempts, d.fault`,
+    [
+      options.now,
+      options.limit,
+      busy.map(([id]) => id),
+      busy.map(([, count]) => count),
+      options.perRegistration,
+      options.leaseMs,
+      options.worker,
+      ahead.map(([msn]) => msn),
+      ahead.map(([, ms]) => ms),
+      latest,
+    ],
+  );
+  return rows
+    .sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime() || a.id - b.id)
+    .map((row) => ({
+      id: row.id,
+      registrationId: row.registration_id,
+      url: row.url,
+      secretSealed: row.secret_sealed,
+      scheduledAt: row.next_attempt_at,
+      event: toEvent(row),
+      attempts: row.attempts,
+      fault: row.fault,
+    }));
+}
+
+/** Gives claimed deliveries back without an attempt (the process is stopping). */
+export async function releaseDeliveries(db: Queryable, ids: number[], worker: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('update webhook_deliveries set lease_until = null, leased_by = null where id = any ($1::bigint[]) and leased_by = $2', [
+    ids,
+    worker,
+  ]);
+}
+
+/**
+ * Releases every lease. Only for the embedded store, which one process opens at a time: leases found
+ * at start belong to a process that is gone.
+ */
+export async function releaseAllLeases(db: Queryable): Promise<void> {
+  await db.query('update webhook_deliveries set lease_until = null, leased_by = null where lease_until is not null');
+}
+
+export interface RecordedAttempt {
+  attempt: number;
+  final: 'delivered' | 'dropped' | null;
+  nextAttemptAt: Date | null;
+  /** The registration was disabled by this failure (unresponsive for two weeks). */
+  disabled: boolean;
+}
+
+/**
+ * Records an attempt and its consequence in one transaction: delivered; retried later (§4.5 schedule);
+ * dropped after 7 days; and the registration's health, which disables it after two weeks of failures.
+ * A claim that expired meanwhile (another process took over) records the attempt and changes nothing else.
+ */
+export async function recordAttempt(db: Database, report: AttemptReport): Promise<RecordedAttempt> {
+  const delivered = report.outcome === 'delivered';
+  return db.transaction(async (tx) => {
+    // Lock order registration → delivery, as in deleteRegistration: concurrent attempts for one
+    // registration then queue on its row instead of deadlocking.
+    const unresponsive = await recordRegistrationHealth(tx, report.registrationId, delivered, report.endedAt);
+    const owned = await tx.query<{ attempts: number; first_attempt_at: Date }>(
+      `update webhook_deliveries set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $3)
+        where id = $1 and leased_by = $2 and state = 'pending'
+        returning attempts, first_attempt_at`,
+      [report.deliveryId, report.worker, report.startedAt],
+    );
+    const claim = owned.rows[0];
+    let result: RecordedAttempt;
+    if (!claim) {
+      const { rows } = await tx.query<{ attempts: number }>('select attempts from webhook_deliveries where id = $1', [report.deliveryId]);
+      result = { attempt: (rows[0]?.attempts ?? 0) + 1, final: null, nextAttemptAt: null, disabled: false };
+    } else if (delivered) {
+      result = { attempt: claim.attempts, final: 'delivered', nextAttemptAt: null, disabled: false };
+      await tx.query(
+        `update webhook_deliveries set state = 'delivered', delivered_at = $2, lease_until = null, leased_by = null where id = $1`,
+        [report.deliveryId, new Date(report.sentAt.getTime() + report.durationMs)],
+      );
+    } else {
+      const next = nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt);
+      result = { attempt: claim.attempts, final: next ? null : 'dropped', nextAttemptAt: next, disabled: false };
+      await tx.query(
+        `update webhook_deliveries
+            set state = case when $2::timestamptz is null then 'dropped' else 'pending' end,
+                next_attempt_at = coalesce($2, next_attempt_at),
+                dropped_reason = case when $2::timestamptz is null then 'no successful attempt within 7 days' end,
+                lease_until = null, leased_by = null
+          where id = $1`,
+        [report.deliveryId, next],
+      );
+    }
+    await tx.query(
+      `insert into webhook_attempts (delivery_id, attempt, scheduled_at, started_at, x_ms_date, sent_at, duration_ms, http_status,
+         outcome, error, next_attempt_at, final, worker, fault)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+               -- A delivery shaped by fault injection names the fault on its first attempt.
+               (select fault from webhook_deliveries where id = $1 and $2 = 1))`,
+      [
+        report.deliveryId,
+        result.attempt,
+        report.scheduledAt,
+        report.startedAt,
+        report.xMsDate,
+        report.sentAt,
+        report.durationMs,
+        report.httpStatus,
+        report.outcome,
+        report.error,
+        result.nextAttemptAt,
+        result.final,
+        report.worker,
+      ],
+    );
+    if (unresponsive) {
+      await tx.query(`update webhook_registrations set disabled_at = $2, disabled_reason = 'unresponsive' where id = $1`, [
+        report.registrationId,
+        report.endedAt,
+      ]);
+      await dropPendingDeliveries(tx, report.registrationId, 'the registration was unresponsive for 14 days and was removed');
+      result.disabled = true;
+    }
+    return result;
+  });
+}
+
+/** Returns true when this failure makes the registration unresponsive for two weeks. */
+async function recordRegistrationHealth(tx: Queryable, registrationId: string, delivered: boolean, at: Date): Promise<boolean> {
+  if (delivered) {
+    // A healthy registration's row is written at most once a minute, so a busy receiver's deliveries do
+    // not all queue on it (rows that do not match are not locked).
+    await tx.query(
+      `update webhook_registrations set last_success_at = $2, failing_since = null
+        where id = $1 and (failing_since is not null or last_success_at is null or last_success_at < $3)`,
+      [registrationId, at, new Date(at.getTime() - 60_000)],
+    );
+    return false;
+  }
+  const { rows } = await tx.query<{ failing_since: Date; disabled_at: Date | null }>(
+    `update webhook_registrations
+        set failing_since = case when failing_since is null or last_failure_at < $3 then $2 else failing_since end,
+            last_failure_at = $2
+      where id = $1
+      returning failing_since, disabled_at`,
+    [registrationId, at, new Date(at.getTime() - FAILURE_STREAK_GAP_MS)],
+  );
+  const row = rows[0];
+  return !!row && row.disabled_at === null && at.getTime() - row.failing_since.getTime() >= UNRESPONSIVE_AFTER_MS;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Diagnostics and replay (the /kassa/v1 control API)
+
+export interface DeliveryFilter {
+  reference?: string;
+  registrationId?: string;
+  deliveryId?: number;
+  state?: DeliveryState;
+  limit: number;
+}
+
+function filterSql(filter: DeliveryFilter, params: unknown[]): string {
+  const clauses: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.reference !== undefined) add('d.reference = ?', filter.reference);
+  if (filter.registrationId !== undefined) add('d.registration_id = ?', filter.registrationId);
+  if (filter.deliveryId !== undefined) add('d.id = ?', filter.deliveryId);
+  if (filter.state !== undefined) add('d.state = ?', filter.state);
+  return clauses.map((clause) => ` and ${clause}`).join('');
+}
+
+interface DeliveryRow {
+  id: number;
+  registration_id: string;
+  url: string;
+  event_type: string;
+  msn: string;
+  reference: string;
+  psp_reference: string;
+  state: DeliveryState;
+  attempts: number;
+  first_attempt_at: Date | null;
+  next_attempt_at: Date;
+  committed_at: Date;
+  delivered_at: Date | null;
+  dropped_reason: string | null;
+  replay_of: number | null;
+  fault: string | null;
+}
+
+function toDeliveryView(row: DeliveryRow): DeliveryView {
+  return {
+    id: row.id,
+    registrationId: row.registration_id,
+    url: row.url,
+    eventType: row.event_type,
+    msn: row.msn,
+    reference: row.reference,
+    pspReference: row.psp_reference,
+    state: row.state,
+    attempts: row.attempts,
+    firstAttemptAt: row.first_attempt_at,
+    nextAttemptAt: row.state === 'pending' ? row.next_attempt_at : null,
+    committedAt: row.committed_at,
+    deliveredAt: row.delivered_at,
+    droppedReason: row.dropped_reason,
+    replayOf: row.replay_of,
+    fault: row.fault,
+  };
+}
+
+const DELIVERY_SELECT = `select d.id, d.registration_id, r.url, d.event_type, d.msn, d.reference, e.psp_reference, d.state, d.attempts,
+    d.first_attempt_at, d.next_attempt_at, d.committed_at, d.delivered_at, d.dropped_reason, d.replay_of, d.fault
+  from webhook_deliveries d
+  join webhook_registrations r on r.id = d.registration_id
+  join payment_events e on e.id = d.event_id`;
+
+/** The owner's deliveries (one per event and registration), newest first. */
+export async function listDeliveries(db: Queryable, owner: WebhookOwner, filter: DeliveryFilter): Promise<DeliveryView[]> {
+  const params: unknown[] = ownerParams(owner);
+  const where = filterSql(filter, params);
+  params.push(filter.limit);
+  const { rows } = await db.query<DeliveryRow>(
+    `${DELIVERY_SELECT} where ${OWNED_BY}${where} order by d.id desc limit $${params.length}`,
+    params,
+  );
+  return rows.map(toDeliveryView);
+}
+
+interface AttemptRow {
+  delivery_id: number;
+  registration_id: string;
+  event_type: string;
+  msn: string;
+  reference: string;
+  psp_reference: string;
+  attempt: number;
+  scheduled_at: Date;
+  started_at: Date;
+  x_ms_date: string;
+  sent_at: Date;
+  duration_ms: number;
+  http_status: number | null;
+  outcome: string;
+  error: string | null;
+  next_attempt_at: Date | null;
+  final: 'delivered' | 'dropped' | null;
+  committed_at: Date;
+  delivered_at: Date | null;
+  worker: string;
+  fault: string | null;
+}
+
+/** The owner's delivery attempts, newest first. */
+export async function listAttempts(db: Queryable, owner: WebhookOwner, filter: DeliveryFilter): Promise<AttemptView[]> {
+  const params: unknown[] = ownerParams(owner);
+  const where = filterSql(filter, params);
+  params.push(filter.limit);
+  const { rows } = await db.query<AttemptRow>(
+    `select a.delivery_id, d.registration_id, d.event_type, d.msn, d.reference, e.psp_reference, a.attempt, a.scheduled_at,
+            a.started_at, a.x_ms_date, a.sent_at, a.duration_ms, a.http_status, a.outcome, a.error, a.next_attempt_at, a.final,
+            d.committed_at, case when a.final = 'delivered' then d.delivered_at end as delivered_at, a.worker, a.fault
+       from webhook_attempts a
+       join webhook_deliveries d on d.id = a.delivery_id
+       join webhook_registrations r on r.id = d.registration_id
+       join payment_events e on e.id = d.event_id
+      where ${OWNED_BY}${where}
+      order by a.id desc
+      limit $${params.length}`,
+    params,
+  );
+  return rows.map((row) => ({
+    deliveryId: row.delivery_id,
+    registrationId: row.registration_id,
+    eventType: row.event_type,
+    msn: row.msn,
+    reference: row.reference,
+    pspReference: row.psp_reference,
+    attempt: row.attempt,
+    scheduledAt: row.scheduled_at,
+    startedAt: row.started_at,
+    xMsDate: row.x_ms_date,
+    sentAt: row.sent_at,
+    durationMs: row.duration_ms,
+    httpStatus: row.http_status,
+    outcome: row.outcome,
+    error: row.error,
+    nextAttemptAt: row.next_attempt_at,
+    final: row.final,
+    committedAt: row.committed_at,
+    deliveredAt: row.delivered_at,
+    worker: row.worker,
+    fault: row.fault,
+  }));
+}
+
+export type ReplayResult = { replayed: DeliveryView } | { problem: 'not-found' | 'registration-disabled' };
+
+/**
+ * Sends a delivery again (Kassa's addition; the platform has no manual re-send, §4.5). A pending one is
+ * tried now instead of at its backoff time, keeping its place in the order; a delivered or dropped one
+ * is queued again as a copy, behind the payment's newer events.
+ */
+export async function replayDelivery(db: Database, owner: WebhookOwner, deliveryId: number, now: Date): Promise<ReplayResult> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: number; state: DeliveryState; disabled_at: Date | null }>(
+      `select d.id, d.state, r.disabled_at from webhook_deliveries d join webhook_registrations r on r.id = d.registration_id
+        where ${OWNED_BY} and d.id = $4 for update of d`,
+      [...ownerParams(owner), deliveryId],
+    );
+    const found = rows[0];
+    if (!found) return { problem: 'not-found' };
+    if (found.disabled_at !== null) return { problem: 'registration-disabled' };
+    let id = found.id;
+    if (found.state === 'pending') {
+      await tx.query('update webhook_deliveries set next_attempt_at = least(next_attempt_at, $2) where id = $1', [id, now]);
+    } else {
+      const copy = await tx.query<{ id: number }>(
+        `insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at, replay_of)
+         select registration_id, event_id, payment_id, msn, reference, event_type, $2, id from webhook_deliveries where id = $1
+         returning id`,
+        [id, now],
+      );
+      id = (copy.rows[0] as { id: number }).id;
+    }
+    await tx.query(`select pg_notify('${WEBHOOK_CHANNEL}', '')`);
+    const view = await tx.query<DeliveryRow>(`${DELIVERY_SELECT} where d.id = $1`, [id]);
+    return { replayed: toDeliveryView(view.rows[0] as DeliveryRow) };
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * The background webhook dispatcher (platform-guidelines §4.5) as a running server uses it: woken by
+ * LISTEN/NOTIFY, many attempts at once, order per payment under concurrency, receivers that hang or
+ * fail holding up nobody else, and claims given back on shutdown.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { createLogger } from '../src/logger.ts';
+import { WebhookDispatcher } from '../src/webhooks/webhookDispatcher.ts';
+import { NO, startTestServer, type TestServer } from './support/testServer.ts';
+import { type AnswerPolicy, WebhookReceiver } from './support/webhookReceiver.ts';
+
+let manual: TestServer;
+let background: TestServer;
+before(async () => {
+  [manual, background] = await Promise.all([startTestServer(), startTestServer({}, { backgroundWebhooks: true })]);
+});
+after(async () => {
+  await Promise.all([manual.close(), background.close()]);
+});
+
+async function register(server: TestServer, url: string, events?: string[]): Promise<string> {
+  const all = ['created', 'authorized', 'captured', 'refunded', 'cancelled', 'terminated', 'aborted', 'expired'];
+  const reply = await server.call('POST', '/webhooks/v1/webhooks', {
+    body: { url, events: events ?? all.map((name) => `epayments.payment.${name}.v1`) },
+  });
+  assert.equal(reply.status, 201, reply.text);
+  return reply.body.id;
+}
+
+const unregister = (server: TestServer, id: string) => server.call('DELETE', `/webhooks/v1/webhooks/${id}`);
+
+function dispatcherOn(server: TestServer, pollMs: number): WebhookDispatcher {
+  return new WebhookDispatcher({ db: server.ctx.db, clock: server.clock, log: createLogger('silent'), mode: 'test', pollMs });
+}
+
+/** Moves the server clock on while waiting, so retries (2 s backoff on that clock) come due quickly. */
+async function whileAdvancing<T>(server: TestServer, work: Promise<T>): Promise<T> {
+  let done = false;
+  const ticking = (async () => {
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      if (!done) server.clock.advance(2000);
+    }
+  })();
+  try {
+    return await work;
+  } finally {
+    done = true;
+    await ticking;
+  }
+}
+
+test('a dispatcher that only listens gets new events through NOTIFY at commit, without polling', async () => {
+  const receiver = await WebhookReceiver.start();
+  const id = await register(manual, receiver.url, ['epayments.payment.created.v1']);
+  // Its one poll runs at start; the next would be in an hour.
+  const listening = dispatcherOn(manual, 3_600_000);
+  await listening.start();
+  try {
+    const { reference } = await manual.createPayment();
+    await receiver.waitFor('the CREATED webhook', (r) => r.namesFor(reference).length === 1, 20_000);
+    assert.deepEqual(receiver.namesFor(reference), ['CREATED']);
+  } finally {
+    await listening.stop();
+    await unregister(manual, id);
+    await receiver.close();
+  }
+});
+
+test('stopping a dispatcher mid-delivery gives its claim back, and another process delivers the event at once', async () => {
+  const receiver = await WebhookReceiver.start({ answer: (_request, index) => (index === 0 ? { hang: true } : { status: 200 }) });
+  const id = await register(manual, receiver.url, ['epayments.payment.created.v1']);
+  const first = dispatcherOn(manual, 3_600_000);
+  await first.start();
+  try {
+    const { reference } = await manual.createPayment();
+    await receiver.waitFor('the first, hanging request', (r) => r.openRequests === 1, 20_000);
+    // Meanwhile the claim keeps everyone else off it.
+    assert.equal(await manual.deliverWebhooks(), 0);
+    await first.stop(100);
+    assert.equal(await manual.deliverWebhooks(), 1);
+    assert.deepEqual(receiver.namesFor(reference), ['CREATED']);
+    assert.equal(receiver.requests.length, 2);
+    // The abandoned request was no attempt: one attempt, delivered.
+    const attempts = (await manual.call('GET', `/kassa/v1/webhooks/attempts?reference=${reference}`)).body.attempts;
+    assert.deepEqual(
+      attempts.map((a: { outcome: string; worker: string }) => a.outcome),
+      ['delivered'],
+    );
+    assert.notEqual(attempts[0].worker, first.worker);
+  } finally {
+    await first.stop(100);
+    await unregister(manual, id);
+    await receiver.close();
+  }
+});
+
+test('under concurrency every payment’s events arrive in order and once, with failures and slow answers mixed in', async () => {
+  // Every third event fails its first attempt; answers take 0–15 ms.
+  const failedOnce = new Set<string>();
+  const answer: AnswerPolicy = (request) => {
+    const key = `${request.body?.reference}/${request.body?.pspReference}`;
+    const unlucky = (createHash('sha256').update(key).digest()[0] ?? 0) % 3 === 0;
+    if (unlucky && !failedOnce.has(key)) {
+      failedOnce.add(key);
+      return { status: 500 };
+    }
+    return { status: 200, delayMs: Math.floor(Math.random() * 15) };
+  };
+  const receiver = await WebhookReceiver.start({ answer });
+  const id = await register(background, receiver.url);
+  try {
+    const expected = ['CREATED', 'AUTHORIZED', 'CAPTURED', 'CAPTURED', 'REFUNDED', 'CANCELLED'];
+    const modify = (reference: string, action: string, value?: number) =>
+      background.call('POST', `/epayment/v1/payments/${reference}/${action}`, {
+        idempotencyKey: crypto.randomUUID(),
+        body: value === undefined ? {} : { modificationAmount: { currency: 'NOK', value } },
+      });
+    const references = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const { reference, status } = await background.createPayment();
+        assert.equal(status, 201);
+        assert.equal((await background.approve(reference)).status, 200);
+        assert.equal((await modify(reference, 'capture', 2000)).status, 200);
+        assert.equal((await modify(reference, 'capture', 3000)).status, 200);
+        assert.equal((await modify(reference, 'refund', 1000)).status, 200);
+        assert.equal((await modify(reference, 'cancel')).status, 200);
+        return reference;
+      }),
+    );
+    await whileAdvancing(
+      background,
+      receiver.waitFor('every event of every payment', (r) => references.every((ref) => r.namesFor(ref).length >= expected.length), 60_000),
+    );
+    for (const reference of references) {
+      assert.deepEqual(receiver.namesFor(reference), expected, reference);
+      // In arrival order, a request is always for the oldest event not yet accepted: never ahead of it.
+      const log = (await background.call('GET', `/epayment/v1/payments/${reference}/events`)).body as Array<{ pspReference: string }>;
+      let next = 0;
+      for (const request of receiver.requests.filter((r) => r.body?.reference === reference)) {
+        assert.equal(request.body.pspReference, log[next]?.pspReference, `${reference}: out of order`);
+        if ('status' in request.answer && request.answer.status < 300) next += 1;
+      }
+      assert.equal(next, expected.length);
+    }
+    assert.ok(failedOnce.size > 0, 'some first attempts failed');
+  } finally {
+    await unregister(background, id);
+    await receiver.close();
+  }
+});
+
+test('receivers that hang, reset, fail or answer slowly never hold up a healthy one', async () => {
+  const hanging = await WebhookReceiver.start({ answer: () => ({ hang: true }) });
+  const resetting = await WebhookReceiver.start({ answer: () => ({ reset: true }) });
+  const failing = await WebhookReceiver.start({ answer: () => ({ status: 500 }) });
+  const slow = await WebhookReceiver.start({ answer: () => ({ status: 200, delayMs: 400 }) });
+  const healthy = await WebhookReceiver.start();
+  const receivers = [hanging, resetting, failing, slow, healthy];
+  const created = ['epayments.payment.created.v1'];
+  const ids = [];
+  for (const receiver of receivers) ids.push(await register(background, receiver.url, created));
+  try {
+    const references = (await Promise.all(Array.from({ length: 10 }, () => background.createPayment()))).map((p) => p.reference);
+    await healthy.waitFor('all events at the healthy receiver', (r) => references.every((ref) => r.namesFor(ref).length === 1), 20_000);
+    // The receiver deadline is 10 s: the hanging receiver is still holding its requests open, yet the
+    // healthy one has everything, and the hanging one was not sent more than its share at once.
+    assert.ok(hanging.openRequests > 0, 'the hanging receiver is still hanging');
+    assert.ok(hanging.requests.length <= 4, `${hanging.requests.length} requests to the hanging receiver at once`);
+    assert.ok(resetting.requests.length > 0 && failing.requests.length > 0);
+    await slow.waitFor('all events at the slow receiver', (r) => references.every((ref) => r.namesFor(ref).length === 1), 20_000);
+  } finally {
+    for (const id of ids) await unregister(background, id);
+    for (const receiver of receivers) await receiver.close();
+  }
+});
+
+test('the background server delivers without being asked: the test harness does not need deliverWebhooks()', async () => {
+  const receiver = await WebhookReceiver.start();
+  const id = await register(background, receiver.url, ['epayments.payment.created.v1', 'epayments.payment.authorized.v1']);
+  try {
+    const { reference } = await background.createPayment();
+    await background.approve(reference, NO);
+    await receiver.waitFor('CREATED and AUTHORIZED', (r) => r.namesFor(reference).length === 2, 20_000);
+    assert.deepEqual(receiver.namesFor(reference), ['CREATED', 'AUTHORIZED']);
+  } finally {
+    await unregister(background, id);
+    await receiver.close();
+  }
+});

@@ -3,6 +3,12 @@
 (() => {
   const polled = document.querySelector('[data-poll]');
   if (!polled) return;
+  // Once the user answered, the form's own navigation (to returnUrl or the receipt) decides what comes
+  // next: a reload because the poll saw the new state would cancel it.
+  let submitting = false;
+  document.addEventListener('submit', () => {
+    submitting = true;
+  });
   const busy = () => {
     const active = document.activeElement;
     return (
@@ -14,11 +20,12 @@
     );
   };
   const poll = async () => {
+    if (submitting) return;
     try {
       const response = await fetch(polled.dataset.poll, { cache: 'no-store' });
       if (response.ok) {
         const body = await response.json();
-        if (body.version && body.version !== polled.dataset.version && !busy()) {
+        if (body.version && body.version !== polled.dataset.version && !busy() && !submitting) {
           window.location.reload();
           return;
         }

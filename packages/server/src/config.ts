@@ -54,7 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimit: Number(env.KASSA_BODY_LIMIT ?? 1024 * 1024),
     webhookTimeoutMs: positiveInteger(env, 'KASSA_WEBHOOK_TIMEOUT_MS', 10_000),
-    webhookConcurrency: positiveInteger(env, 'KASSA_WEBHOOK_CONCURRENCY', 32),
+    webhookConcurrency: positiveInteger(env, 'KASSA_WEBHOOK_CONCURRENCY', 64),
     requestLogRetentionDays: positiveInteger(env, 'KASSA_REQUEST_LOG_DAYS', 14),
     adminToken: env.KASSA_ADMIN_TOKEN || undefined,
     cardCallbackTimeoutMs: positiveInteger(env, 'KASSA_CARD_CALLBACK_TIMEOUT_MS', 20_000),

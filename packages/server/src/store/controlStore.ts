@@ -6,7 +6,7 @@
 import type { SharedOffsets } from '../clock.ts';
 import type { FaultMatch, FaultRule, NewFaultRule } from '../control/types.ts';
 import type { Database, Queryable } from './database.ts';
-import { WEBHOOK_CHANNEL } from './webhooksStore.ts';
+import { lockDeliveryQueue, promoteNextHead, WEBHOOK_CHANNEL } from './webhooksStore.ts';
 
 /** Notified with the new offsets (or only their version when they do not fit a notification). */
 export const CLOCK_CHANNEL = 'kassa_clock';
@@ -241,12 +241,16 @@ export async function dropDeliveryByFault(
   drop: { deliveryId: number; worker: string; scheduledAt: Date; at: Date; wallAt: Date; fault: string },
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
+    await lockDeliveryQueue(tx, drop.deliveryId);
     const { rows } = await tx.query<{ attempts: number }>(
-      `update webhook_deliveries
-          set state = 'dropped', dropped_reason = $3, fault = $3, attempts = attempts + 1,
-              first_attempt_at = coalesce(first_attempt_at, $4), lease_until = null, leased_by = null
-        where id = $1 and leased_by = $2 and state = 'pending'
-        returning attempts`,
+      `with changed as (
+         update webhook_deliveries
+            set state = 'dropped', dropped_reason = $3, fault = $3, attempts = attempts + 1,
+                first_attempt_at = coalesce(first_attempt_at, $4), lease_until = null, leased_by = null
+          where id = $1 and leased_by = $2 and state = 'pending'
+          returning id, registration_id, payment_id, state, out_of_order, attempts
+       ), ${promoteNextHead('changed')}
+       select attempts from changed`,
       [drop.deliveryId, drop.worker, drop.fault, drop.at],
     );
     const row = rows[0];
@@ -275,16 +279,24 @@ export async function dropDeliveryByFault(
  * order (a 'reorder' fault) it no longer holds back the payment's later events, so they overtake it.
  */
 export async function postponeDeliveryByFault(
-  db: Queryable,
+  db: Database,
   postpone: { deliveryId: number; worker: string; until: Date; fault: string; outOfOrder: boolean },
 ): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `update webhook_deliveries set next_attempt_at = $3, fault = $4, out_of_order = $5, lease_until = null, leased_by = null
-      where id = $1 and leased_by = $2 and state = 'pending'`,
-    [postpone.deliveryId, postpone.worker, postpone.until, postpone.fault, postpone.outOfOrder],
-  );
-  if (rowCount > 0) await db.query(`select pg_notify('${WEBHOOK_CHANNEL}', '')`);
-  return rowCount > 0;
+  return db.transaction(async (tx) => {
+    // A reordered delivery stops holding back its queue: the next one becomes a head too.
+    if (postpone.outOfOrder) await lockDeliveryQueue(tx, postpone.deliveryId);
+    const { rows } = await tx.query(
+      `with changed as (
+         update webhook_deliveries set next_attempt_at = $3, fault = $4, out_of_order = $5, lease_until = null, leased_by = null
+          where id = $1 and leased_by = $2 and state = 'pending'
+          returning id, registration_id, payment_id, state, out_of_order
+       ), ${promoteNextHead('changed')},
+       notified as (select pg_notify('${WEBHOOK_CHANNEL}', '') from changed)
+       select 1 from notified`,
+      [postpone.deliveryId, postpone.worker, postpone.until, postpone.fault, postpone.outOfOrder],
+    );
+    return rows.length > 0;
+  });
 }
 
 /**
@@ -295,6 +307,7 @@ export async function duplicateDeliveryByFault(db: Database, duplicate: { delive
   await db.transaction(async (tx) => {
     await tx.query('update webhook_deliveries set fault = $2 where id = $1', [duplicate.deliveryId, duplicate.fault]);
     await tx.query(
+      // The original is pending under this worker's claim, so the copy queues behind it (not a head).
       `insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at, replay_of, fault)
        select registration_id, event_id, payment_id, msn, reference, event_type, $2, id, $3 from webhook_deliveries where id = $1`,
       [duplicate.deliveryId, duplicate.at, duplicate.fault],

@@ -136,6 +136,39 @@ async function dropPendingDeliveries(tx: Queryable, registrationId: string, reas
 // ---------------------------------------------------------------------------------------------------
 // The outbox
 
+// Queue heads (migration 008): only the head of a (registration, payment) queue is claimable. A new
+// delivery is a head when its queue has nothing pending that holds it back; a head that leaves the
+// queue, or is reordered by a fault, promotes the next. Writers of events hold the payment's row lock
+// (FOR UPDATE); whoever finishes a head first takes it FOR SHARE (lockDeliveryQueue), so the two never
+// decide on snapshots that miss each other.
+
+/** SQL: true when the queue of (registration, payment) has no pending delivery that holds back a new one. */
+export function queueIsEmpty(registrationId: string, paymentId: string): string {
+  return `not exists (select 1 from webhook_deliveries p
+                       where p.registration_id = ${registrationId} and p.payment_id = ${paymentId}
+                         and p.state = 'pending' and not p.out_of_order)`;
+}
+
+/**
+ * SQL: a CTE that promotes the next delivery of the queue of `changed` (a CTE returning the updated
+ * delivery's id, registration_id, payment_id, state and out_of_order) when that delivery left the queue or
+ * was reordered. The statement's snapshot still shows it pending, hence `p.id <> x.id`.
+ */
+export function promoteNextHead(changed: string): string {
+  return `promoted as (
+       update webhook_deliveries n set is_head = true
+        where not n.is_head and n.id = (
+              select min(p.id) from webhook_deliveries p join ${changed} x
+                  on p.registration_id = x.registration_id and p.payment_id = x.payment_id
+               where p.state = 'pending' and not p.out_of_order and p.id <> x.id
+                 and (x.state <> 'pending' or x.out_of_order)))`;
+}
+
+/** Takes the lock that orders finishing a queue head against new events of its payment (see above). */
+export async function lockDeliveryQueue(tx: Queryable, deliveryId: number): Promise<void> {
+  await tx.query('select 1 from payments where id = (select payment_id from webhook_deliveries where id = $1) for share', [deliveryId]);
+}
+
 /**
  * Queues event `eventId` for every active registration that subscribes to its type and reaches its
  * sales unit, inside the event's own transaction, and notifies the dispatchers; PostgreSQL delivers
@@ -148,8 +181,8 @@ async function dropPendingDeliveries(tx: Queryable, registrationId: string, reas
  * NOTIFY (delivered at commit) when there is any. One statement, so an event costs one round trip.
  */
 export const OUTBOX_CTES = `queued as (
-       insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at)
-       select r.id, e.id, e.payment_id, e.msn, e.reference, t.event_type, e.occurred_at
+       insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at, is_head)
+       select r.id, e.id, e.payment_id, e.msn, e.reference, t.event_type, e.occurred_at, ${queueIsEmpty('r.id', 'e.payment_id')}
          from written e
          cross join lateral (select 'epayments.payment.' || lower(e.name) || '.v1' as event_type) t
          join webhook_registrations r on r.disabled_at is null and t.event_type = any (r.events)
@@ -188,7 +221,7 @@ export interface ClaimOptions {
 
 /**
  * Claims due deliveries for one attempt each. Only the head of each (registration, payment) queue is
- * ever claimable, so events of a payment reach a receiver in order and a failing one holds back the
+ * ever claimable (is_head, see queueIsEmpty), so events of a payment reach a receiver in order and a failing one holds back the
  * later ones (§4.5, open question 10); other payments and registrations go on. Rows another process is
  * claiming are skipped (SKIP LOCKED); a claim is a lease on the database's wall clock, taken over by
  * another process only after it expired (the claiming process died).
@@ -204,26 +237,26 @@ export async function claimDeliveries(db: Queryable, options: ClaimOptions): Pro
      ), ahead as (
        select * from unnest($8::text[], $9::float8[]) as a (msn, ms)
      ), candidates as (
-       select ranked.id, ranked.next_attempt_at
-         from (select d.id, d.registration_id, d.next_attempt_at,
-                      row_number() over (partition by d.registration_id order by d.next_attempt_at, d.id) as rank
+       -- Per registration, its oldest due queue heads, as many as it may still have in flight here.
+       select h.id, h.next_attempt_at
+         from webhook_registrations r
+         left join busy on busy.registration_id = r.id
+         cross join lateral (
+               select d.id, d.next_attempt_at
                  from webhook_deliveries d
-                where d.state = 'pending' and d.next_attempt_at <= $10
+                where d.registration_id = r.id and d.state = 'pending' and d.is_head and d.next_attempt_at <= $10
                   -- Due by the clock of the delivery's sales unit.
                   and d.next_attempt_at <= $1::timestamptz
                         + coalesce((select a.ms from ahead a where a.msn = d.msn), 0) * interval '1 millisecond'
                   and (d.lease_until is null or d.lease_until < clock_timestamp())
-                  and not exists (
-                        select 1 from webhook_deliveries earlier
-                         where earlier.registration_id = d.registration_id and earlier.payment_id = d.payment_id
-                           and earlier.state = 'pending' and earlier.id < d.id and not earlier.out_of_order)) ranked
-         left join busy on busy.registration_id = ranked.registration_id
-        where ranked.rank <= $5 - coalesce(busy.in_flight, 0)
-        order by ranked.next_attempt_at, ranked.id
+                order by d.next_attempt_at, d.id
+                limit greatest($5 - coalesce(busy.in_flight, 0), 0)) h
+        where r.disabled_at is null
+        order by h.next_attempt_at, h.id
         limit $2
      ), claimed as (
        select d.id from webhook_deliveries d join candidates c on c.id = d.id
-        where d.state = 'pending' and (d.lease_until is null or d.lease_until < clock_timestamp())
+        where d.state = 'pending' and d.is_head and (d.lease_until is null or d.lease_until < clock_timestamp())
         for update of d skip locked
      )
      update webhook_deliveries d
@@ -292,61 +325,69 @@ export interface RecordedAttempt {
 export async function recordAttempt(db: Database, report: AttemptReport): Promise<RecordedAttempt> {
   const delivered = report.outcome === 'delivered';
   return db.transaction(async (tx) => {
-    // Lock order registration → delivery, as in deleteRegistration: concurrent attempts for one
-    // registration then queue on its row instead of deadlocking.
+    // Lock order registration → payment → delivery, as in deleteRegistration (registration → delivery):
+    // concurrent attempts for one registration then queue on its row instead of deadlocking.
     const unresponsive = await recordRegistrationHealth(tx, report.registrationId, delivered, report.endedAt);
-    const owned = await tx.query<{ attempts: number; first_attempt_at: Date }>(
-      `update webhook_deliveries set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $3)
-        where id = $1 and leased_by = $2 and state = 'pending'
-        returning attempts, first_attempt_at`,
+    // Still ours? Then take the queue lock too (payment FOR SHARE, see lockDeliveryQueue).
+    const ours = await tx.query<{ attempts: number; first_attempt_at: Date }>(
+      `select d.attempts + 1 as attempts, coalesce(d.first_attempt_at, $3) as first_attempt_at
+         from webhook_deliveries d join payments p on p.id = d.payment_id
+        where d.id = $1 and d.leased_by = $2 and d.state = 'pending'
+          for share of p`,
       [report.deliveryId, report.worker, report.startedAt],
     );
-    const claim = owned.rows[0];
+    const claim = ours.rows[0];
     let result: RecordedAttempt;
     if (!claim) {
+      // The claim expired meanwhile and another process took over: record the attempt, change nothing.
       const { rows } = await tx.query<{ attempts: number }>('select attempts from webhook_deliveries where id = $1', [report.deliveryId]);
       result = { attempt: (rows[0]?.attempts ?? 0) + 1, final: null, nextAttemptAt: null, disabled: false };
-    } else if (delivered) {
-      result = { attempt: claim.attempts, final: 'delivered', nextAttemptAt: null, disabled: false };
-      await tx.query(
-        `update webhook_deliveries set state = 'delivered', delivered_at = $2, lease_until = null, leased_by = null where id = $1`,
-        [report.deliveryId, new Date(report.sentAt.getTime() + report.durationMs)],
-      );
+      await insertAttempt(tx, report, result);
     } else {
-      const next = nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt);
-      result = { attempt: claim.attempts, final: next ? null : 'dropped', nextAttemptAt: next, disabled: false };
-      await tx.query(
-        `update webhook_deliveries
-            set state = case when $2::timestamptz is null then 'dropped' else 'pending' end,
-                next_attempt_at = coalesce($2, next_attempt_at),
-                dropped_reason = case when $2::timestamptz is null then 'no successful attempt within 7 days' end,
-                lease_until = null, leased_by = null
-          where id = $1`,
-        [report.deliveryId, next],
+      const next = delivered ? null : nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt);
+      const final = delivered ? 'delivered' : next ? null : 'dropped';
+      result = { attempt: claim.attempts, final, nextAttemptAt: next, disabled: false };
+      // The delivery's new state, its attempt and the promotion of the next head in one statement (the
+      // lease is still ours: only a deleted registration could have dropped the delivery meanwhile).
+      const { rows } = await tx.query(
+        `with changed as (
+           update webhook_deliveries
+              set attempts = $2, first_attempt_at = $3, state = coalesce($4, 'pending'),
+                  delivered_at = case when $4 = 'delivered' then $5::timestamptz end,
+                  next_attempt_at = coalesce($6, next_attempt_at),
+                  dropped_reason = case when $4 = 'dropped' then 'no successful attempt within 7 days' end,
+                  lease_until = null, leased_by = null
+            where id = $1 and leased_by = $15 and state = 'pending'
+           returning id, registration_id, payment_id, state, out_of_order, fault
+         ), ${promoteNextHead('changed')},
+         attempt as (${ATTEMPT_INSERT} select $1, $2, $7, $8, $9, $10, $11, $12, $13, $14, $6, $4, $15,
+                         -- A delivery shaped by fault injection names the fault on its first attempt.
+                         case when $2 = 1 then changed.fault end
+                       from changed)
+         select 1 from changed`,
+        [
+          report.deliveryId,
+          claim.attempts,
+          claim.first_attempt_at,
+          final,
+          new Date(report.sentAt.getTime() + report.durationMs),
+          next,
+          report.scheduledAt,
+          report.startedAt,
+          report.xMsDate,
+          report.sentAt,
+          report.durationMs,
+          report.httpStatus,
+          report.outcome,
+          report.error,
+          report.worker,
+        ],
       );
+      if (rows.length === 0) {
+        result = { attempt: claim.attempts, final: null, nextAttemptAt: null, disabled: false };
+        await insertAttempt(tx, report, result);
+      }
     }
-    await tx.query(
-      `insert into webhook_attempts (delivery_id, attempt, scheduled_at, started_at, x_ms_date, sent_at, duration_ms, http_status,
-         outcome, error, next_attempt_at, final, worker, fault)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-               -- A delivery shaped by fault injection names the fault on its first attempt.
-               (select fault from webhook_deliveries where id = $1 and $2 = 1))`,
-      [
-        report.deliveryId,
-        result.attempt,
-        report.scheduledAt,
-        report.startedAt,
-        report.xMsDate,
-        report.sentAt,
-        report.durationMs,
-        report.httpStatus,
-        report.outcome,
-        report.error,
-        result.nextAttemptAt,
-        result.final,
-        report.worker,
-      ],
-    );
     if (unresponsive) {
       await tx.query(`update webhook_registrations set disabled_at = $2, disabled_reason = 'unresponsive' where id = $1`, [
         report.registrationId,
@@ -357,6 +398,29 @@ export async function recordAttempt(db: Database, report: AttemptReport): Promis
     }
     return result;
   });
+}
+
+const ATTEMPT_INSERT = `insert into webhook_attempts (delivery_id, attempt, scheduled_at, started_at, x_ms_date, sent_at, duration_ms,
+    http_status, outcome, error, next_attempt_at, final, worker, fault)`;
+
+/** Records an attempt whose claim was lost (nothing about the delivery changes). */
+async function insertAttempt(tx: Queryable, report: AttemptReport, result: RecordedAttempt): Promise<void> {
+  await tx.query(
+    `${ATTEMPT_INSERT} values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, null, null, $11, (select fault from webhook_deliveries where id = $1 and $2 = 1))`,
+    [
+      report.deliveryId,
+      result.attempt,
+      report.scheduledAt,
+      report.startedAt,
+      report.xMsDate,
+      report.sentAt,
+      report.durationMs,
+      report.httpStatus,
+      report.outcome,
+      report.error,
+      report.worker,
+    ],
+  );
 }
 
 /** Returns true when this failure makes the registration unresponsive for two weeks. */
@@ -553,9 +617,12 @@ export async function replayDelivery(db: Database, owner: WebhookOwner, delivery
     if (found.state === 'pending') {
       await tx.query('update webhook_deliveries set next_attempt_at = least(next_attempt_at, $2) where id = $1', [id, now]);
     } else {
+      await lockDeliveryQueue(tx, id);
       const copy = await tx.query<{ id: number }>(
-        `insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at, replay_of)
-         select registration_id, event_id, payment_id, msn, reference, event_type, $2, id from webhook_deliveries where id = $1
+        `insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at, replay_of, is_head)
+         select d.registration_id, d.event_id, d.payment_id, d.msn, d.reference, d.event_type, $2, d.id,
+                ${queueIsEmpty('d.registration_id', 'd.payment_id')}
+           from webhook_deliveries d where d.id = $1
          returning id`,
         [id, now],
       );

@@ -35,7 +35,7 @@ export interface DispatcherOptions {
   timeoutMs?: number;
   /** Attempts running at once in this process. */
   concurrency?: number;
-  /** Attempts running at once in this process for one registration. */
+  /** Attempts running at once in this process for one registration (a quarter of `concurrency` unless set). */
   perRegistration?: number;
   /** How often the background loop looks for retries that came due and expired leases. */
   pollMs?: number;
@@ -79,8 +79,10 @@ export class WebhookDispatcher {
     this.#log = options.log;
     this.#mode = options.mode;
     this.#timeoutMs = options.timeoutMs ?? RECEIVER_DEADLINE_MS;
-    this.#concurrency = options.concurrency ?? 32;
-    this.#perRegistration = options.perRegistration ?? 4;
+    this.#concurrency = options.concurrency ?? 64;
+    // A receiver that hangs can hold at most a quarter of the attempts; a fast one gets enough of them
+    // to keep up with peak load (the bench's single receiver).
+    this.#perRegistration = options.perRegistration ?? Math.max(1, Math.floor(this.#concurrency / 4));
     this.#pollMs = options.pollMs ?? 1000;
     this.#beforeAttempt = options.beforeAttempt;
     this.#leaseMs = 2 * this.#timeoutMs + 5000;

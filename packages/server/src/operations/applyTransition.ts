@@ -2,9 +2,14 @@
 
 import type { PaymentEvent, Transition } from '../payments/types.ts';
 import type { Queryable } from '../store/database.ts';
-import { insertEvents, updatePayment } from '../store/paymentsStore.ts';
+import { type IdempotentOutcome, writeTransition } from '../store/paymentsStore.ts';
 
-export async function applyTransition(tx: Queryable, transition: Transition, now: Date): Promise<PaymentEvent[]> {
-  await updatePayment(tx, transition.payment);
-  return insertEvents(tx, transition.payment, transition.events, now);
+/** `outcome`: the response to store against the call's idempotency key, written with the change. */
+export async function applyTransition(
+  tx: Queryable,
+  transition: Transition,
+  now: Date,
+  outcome?: IdempotentOutcome,
+): Promise<PaymentEvent[]> {
+  return writeTransition(tx, transition, now, outcome);
 }

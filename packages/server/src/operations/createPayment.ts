@@ -14,7 +14,7 @@ import { acceptCreate, type CreateContext, checkAvailability, customerToIdentify
 import type { Payment } from '../payments/types.ts';
 import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { claimIdempotencyKey, findPayment, insertEvents, insertPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
+import { claimIdempotencyKey, findPayment, insertPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
 import type { StoredOutcome } from './idempotency.ts';
 import { resolveCustomer } from './resolveCustomer.ts';
 
@@ -68,6 +68,15 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
   return outcome;
 }
 
+function isAvailable(accepted: Parameters<typeof checkAvailability>[0], call: CreateCall): boolean {
+  try {
+    checkAvailability(accepted, call);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function referenceExists(reference: string): DomainError {
   return new DomainError('referenceExists', `A payment with reference "${reference}" already exists for this sales unit.`);
 }
@@ -76,43 +85,51 @@ async function insertNewPayment(tx: Queryable, call: CreateCall): Promise<Paymen
   const { salesUnit, now } = call;
   const accepted = acceptCreate(call.body, call);
   const { request } = accepted;
-  // 13. The reference is unique per MSN for ever, whatever became of the earlier payment (§12.2).
-  if (await findPayment(tx, salesUnit.msn, request.reference)) throw referenceExists(request.reference);
-  // 14. A customer named up-front must be a user who may pay this merchant.
   const identify = customerToIdentify(request);
+  const passthrough = request.paymentMethod.type === 'CARD_PASSTHROUGH' ? call.passthrough : undefined;
+  // 13. The reference is unique per MSN for ever, whatever became of the earlier payment (§12.2). The
+  // insert below enforces it; it is looked up first only when a later rule could fail before the insert,
+  // so that its error still comes first — a plain create saves the round trip.
+  if ((identify || passthrough || !isAvailable(accepted, call)) && (await findPayment(tx, salesUnit.msn, request.reference))) {
+    throw referenceExists(request.reference);
+  }
+  // 14. A customer named up-front must be a user who may pay this merchant.
   const user = identify ? await resolveCustomer(tx, identify, salesUnit.msn, now, request.minimumUserAge) : null;
   // 15–16.
   checkAvailability(accepted, call);
-  const passthrough = request.paymentMethod.type === 'CARD_PASSTHROUGH' ? call.passthrough : undefined;
   await passthrough?.check(tx, request);
-  const payment = await insertPayment(tx, {
-    msn: salesUnit.msn,
-    reference: request.reference,
-    pspReference: randomUUID(),
-    state: 'CREATED',
-    currency: accepted.currency,
-    amount: accepted.amount,
-    aggregate: { authorized: 0, captured: 0, cancelled: 0, refunded: 0 },
-    userFlow: request.userFlow,
-    paymentMethodType: request.paymentMethod.type,
-    cardBin: null,
-    // PUSH_MESSAGE has no redirectUrl, hence no token (§5.4).
-    redirectToken: request.userFlow === 'PUSH_MESSAGE' ? null : randomBytes(24).toString('base64url'),
-    request: request as Record<string, unknown>,
-    customerPhone: user?.phone ?? request.customer?.phoneNumber ?? null,
-    createdAt: now,
-    expiresAt: accepted.expiresAt,
-    authorizedAt: null,
-    captureDeadline: null,
-    captureGuaranteedUntil: null,
-    profileSub: null,
-    userDetails: null,
-    shippingDetails: null,
-    processingUntil: null,
-  });
-  // Another request with the same reference (and another key) committed first.
+  const created = { name: 'CREATED', amount: accepted.amount, idempotencyKey: call.idempotencyKey, success: true } as const;
+  const payment = await insertPayment(
+    tx,
+    {
+      msn: salesUnit.msn,
+      reference: request.reference,
+      pspReference: randomUUID(),
+      state: 'CREATED',
+      currency: accepted.currency,
+      amount: accepted.amount,
+      aggregate: { authorized: 0, captured: 0, cancelled: 0, refunded: 0 },
+      userFlow: request.userFlow,
+      paymentMethodType: request.paymentMethod.type,
+      cardBin: null,
+      // PUSH_MESSAGE has no redirectUrl, hence no token (§5.4).
+      redirectToken: request.userFlow === 'PUSH_MESSAGE' ? null : randomBytes(24).toString('base64url'),
+      request: request as Record<string, unknown>,
+      customerPhone: user?.phone ?? request.customer?.phoneNumber ?? null,
+      createdAt: now,
+      expiresAt: accepted.expiresAt,
+      authorizedAt: null,
+      captureDeadline: null,
+      captureGuaranteedUntil: null,
+      profileSub: null,
+      userDetails: null,
+      shippingDetails: null,
+      processingUntil: null,
+    },
+    created,
+  );
+  // The reference exists (perhaps another request with the same reference and another key committed first).
   if (!payment) throw referenceExists(request.reference);
-  await insertEvents(tx, payment, [{ name: 'CREATED', amount: payment.amount, idempotencyKey: call.idempotencyKey, success: true }], now);
   await passthrough?.record(tx, payment);
   return payment;
 }

@@ -60,9 +60,9 @@ export async function modifyPayment(db: Database, m: Modification): Promise<Modi
       await storeIdempotentResponse(tx, m.msn, m.operation, key, error.status, body);
       return { status: error.status, body, events: [] };
     }
-    const events = await applyTransition(tx, transition, m.now());
     const body = m.respond(transition.payment);
-    if (key !== null) await storeIdempotentResponse(tx, m.msn, m.operation, key, 200, body);
+    const outcome = key === null ? undefined : { msn: m.msn, operation: m.operation, key, status: 200, body };
+    const events = await applyTransition(tx, transition, m.now(), outcome);
     return { status: 200, body, events };
   });
 }

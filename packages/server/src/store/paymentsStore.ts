@@ -1,6 +1,6 @@
 /** SQL for payments, their event log and idempotency records. */
 
-import type { Currency, NewEvent, Payment, PaymentEvent, PaymentMethodType, State, UserFlow } from '../payments/types.ts';
+import type { Currency, NewEvent, Payment, PaymentEvent, PaymentMethodType, State, Transition, UserFlow } from '../payments/types.ts';
 import type { Queryable } from './database.ts';
 import { OUTBOX_CTES } from './webhooksStore.ts';
 
@@ -68,14 +68,21 @@ function toPayment(row: PaymentRow): Payment {
 
 export type NewPayment = Omit<Payment, 'id'>;
 
-/** Inserts a payment unless its reference exists for the MSN; null means the reference is taken. */
-export async function insertPayment(tx: Queryable, p: NewPayment): Promise<Payment | null> {
+/**
+ * Inserts a new payment and its CREATED event (with the event's webhook outbox) in one statement; null
+ * when the reference exists for the sales unit (rule 13), and then nothing is written.
+ */
+export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEvent): Promise<Payment | null> {
   const { rows } = await tx.query<PaymentRow>(
-    `insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
-       redirect_token, request, customer_phone, created_at, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     on conflict (msn, reference) do nothing
-     returning *`,
+    `with inserted as (
+       insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
+         redirect_token, request, customer_phone, created_at, expires_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       on conflict (msn, reference) do nothing
+       returning *
+     ),
+     ${eventCtes(14, 'inserted.id', 'from inserted')}
+     select inserted.*, (select count(*) from notified) as notified from inserted`,
     [
       p.msn,
       p.reference,
@@ -90,6 +97,7 @@ export async function insertPayment(tx: Queryable, p: NewPayment): Promise<Payme
       p.customerPhone,
       p.createdAt,
       p.expiresAt,
+      ...eventParams(p, created, p.createdAt),
     ],
   );
   return rows[0] ? toPayment(rows[0]) : null;
@@ -139,31 +147,35 @@ export async function lockPaymentsDue(
   return rows.map(toPayment);
 }
 
-export async function updatePayment(tx: Queryable, p: Payment): Promise<void> {
-  await tx.query(
-    `update payments set state = $2, amount = $3, authorized_amount = $4, captured_amount = $5, cancelled_amount = $6,
+/** `update payments` of every field a transition may change; $1 is the id, then paymentUpdateParams. */
+const PAYMENT_UPDATE = `update payments set state = $2, amount = $3, authorized_amount = $4, captured_amount = $5, cancelled_amount = $6,
        refunded_amount = $7, card_bin = $8, customer_phone = $9, authorized_at = $10, capture_deadline = $11,
        capture_guaranteed_until = $12, profile_sub = $13, user_details = $14, shipping_details = $15, processing_until = $16
-     where id = $1`,
-    [
-      p.id,
-      p.state,
-      p.amount,
-      p.aggregate.authorized,
-      p.aggregate.captured,
-      p.aggregate.cancelled,
-      p.aggregate.refunded,
-      p.cardBin,
-      p.customerPhone,
-      p.authorizedAt,
-      p.captureDeadline,
-      p.captureGuaranteedUntil,
-      p.profileSub,
-      p.userDetails === null ? null : JSON.stringify(p.userDetails),
-      p.shippingDetails === null ? null : JSON.stringify(p.shippingDetails),
-      p.processingUntil,
-    ],
-  );
+     where id = $1`;
+
+function paymentUpdateParams(p: Payment): unknown[] {
+  return [
+    p.id,
+    p.state,
+    p.amount,
+    p.aggregate.authorized,
+    p.aggregate.captured,
+    p.aggregate.cancelled,
+    p.aggregate.refunded,
+    p.cardBin,
+    p.customerPhone,
+    p.authorizedAt,
+    p.captureDeadline,
+    p.captureGuaranteedUntil,
+    p.profileSub,
+    p.userDetails === null ? null : JSON.stringify(p.userDetails),
+    p.shippingDetails === null ? null : JSON.stringify(p.shippingDetails),
+    p.processingUntil,
+  ];
+}
+
+export async function updatePayment(tx: Queryable, p: Payment): Promise<void> {
+  await tx.query(PAYMENT_UPDATE, paymentUpdateParams(p));
 }
 
 /** A payment_events row (also read by webhooksStore for the payload of a delivery). */
@@ -196,39 +208,102 @@ export function toEvent(row: EventRow): PaymentEvent {
 }
 
 /**
+ * A CTE `written` inserting one event whose parameters start at $`at` (eventParams), with its webhook
+ * outbox rows (store/webhooksStore.ts#OUTBOX_CTES). The event and its outbox are one statement, so an
+ * event costs one round trip, and they commit together.
+ */
+function eventCtes(at: number, paymentId: string, from = ''): string {
+  const $ = (i: number) => `$${at + i}`;
+  return `written as (
+         insert into payment_events (payment_id, msn, reference, psp_reference, name, amount, currency, occurred_at,
+           idempotency_key, success, extra)
+         select ${paymentId}, ${$(0)}, ${$(1)}, coalesce(${$(2)}, nextval('event_psp_reference_seq')::text), ${$(3)}, ${$(4)}::bigint,
+                ${$(5)}, ${$(6)}::timestamptz, ${$(7)}, ${$(8)}::boolean, ${$(9)}::jsonb
+           ${from}
+         returning *
+       ),
+       ${OUTBOX_CTES}`;
+}
+
+/** The parameters of eventCtes: the event of `payment` (its id comes from the statement). */
+function eventParams(payment: NewPayment, event: NewEvent, now: Date): unknown[] {
+  return [
+    payment.msn,
+    payment.reference,
+    event.name === 'CREATED' ? payment.pspReference : null,
+    event.name,
+    event.amount,
+    payment.currency,
+    now,
+    event.idempotencyKey,
+    event.success,
+    event.extra ? JSON.stringify(event.extra) : null,
+  ];
+}
+
+/**
  * Appends events to the log; the CREATED event takes the payment's own pspReference (spec §7). Each
  * event is queued for its webhook receivers in the same transaction (the outbox, platform-guidelines §4.5).
  */
 export async function insertEvents(tx: Queryable, payment: Payment, events: NewEvent[], now: Date): Promise<PaymentEvent[]> {
   const written: PaymentEvent[] = [];
   for (const event of events) {
-    // The event and its webhook outbox rows in one statement (store/webhooksStore.ts#OUTBOX_CTES).
     const { rows } = await tx.query<EventRow>(
-      `with written as (
-         insert into payment_events (payment_id, msn, reference, psp_reference, name, amount, currency, occurred_at,
-           idempotency_key, success, extra)
-         values ($1, $2, $3, coalesce($4, nextval('event_psp_reference_seq')::text), $5, $6, $7, $8, $9, $10, $11)
-         returning *
-       ),
-       ${OUTBOX_CTES}
-       select written.*, (select count(*) from notified) as notified from written`,
-      [
-        payment.id,
-        payment.msn,
-        payment.reference,
-        event.name === 'CREATED' ? payment.pspReference : null,
-        event.name,
-        event.amount,
-        payment.currency,
-        now,
-        event.idempotencyKey,
-        event.success,
-        event.extra ? JSON.stringify(event.extra) : null,
-      ],
+      `with ${eventCtes(2, '$1::bigint')} select written.*, (select count(*) from notified) as notified from written`,
+      [payment.id, ...eventParams(payment, event, now)],
     );
     written.push(toEvent(rows[0] as EventRow));
   }
   return written;
+}
+
+/** The outcome to store against an idempotency key in the same transaction (spec §12.1). */
+export interface IdempotentOutcome {
+  msn: string;
+  operation: string;
+  key: string;
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Writes a transition — the payment row, its events with their outbox rows, and the outcome for the
+ * idempotency key if any — in one statement when it has one event (capture, refund, cancel, approval:
+ * nearly all), so a modification costs one round trip here instead of four.
+ */
+export async function writeTransition(
+  tx: Queryable,
+  transition: Transition,
+  now: Date,
+  outcome?: IdempotentOutcome,
+): Promise<PaymentEvent[]> {
+  const { payment, events } = transition;
+  const [event] = events;
+  if (!event || events.length > 1) {
+    await updatePayment(tx, payment);
+    const written = await insertEvents(tx, payment, events, now);
+    if (outcome) await storeIdempotentResponse(tx, outcome.msn, outcome.operation, outcome.key, outcome.status, outcome.body);
+    return written;
+  }
+  const { rows } = await tx.query<EventRow>(
+    // Data-modifying CTEs always run; `notified` (a plain SELECT) runs because the result reads it.
+    `with updated as (${PAYMENT_UPDATE}),
+       ${eventCtes(17, '$1::bigint')},
+       stored as (
+         update idempotency_keys set status = $29, body = $30
+          where $27::text is not null and msn = $17 and operation = $27 and key = $28
+       )
+     select written.*, (select count(*) from notified) as notified from written`,
+    [
+      ...paymentUpdateParams(payment),
+      ...eventParams(payment, event, now),
+      outcome?.operation ?? null,
+      outcome?.key ?? null,
+      outcome?.status ?? null,
+      outcome ? JSON.stringify(outcome.body ?? null) : null,
+    ],
+  );
+  return [toEvent(rows[0] as EventRow)];
 }
 
 export async function listEvents(db: Queryable, paymentId: number): Promise<PaymentEvent[]> {

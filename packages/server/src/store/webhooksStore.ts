@@ -327,7 +327,8 @@ export async function recordAttempt(db: Database, report: AttemptReport): Promis
   return db.transaction(async (tx) => {
     // Lock order registration → payment → delivery, as in deleteRegistration (registration → delivery):
     // concurrent attempts for one registration then queue on its row instead of deadlocking.
-    const unresponsive = await recordRegistrationHealth(tx, report.registrationId, delivered, report.endedAt);
+    const unresponsive =
+      delivered && report.healthyJustNow ? false : await recordRegistrationHealth(tx, report.registrationId, delivered, report.endedAt);
     // Still ours? Then take the queue lock too (payment FOR SHARE, see lockDeliveryQueue).
     const ours = await tx.query<{ attempts: number; first_attempt_at: Date }>(
       `select d.attempts + 1 as attempts, coalesce(d.first_attempt_at, $3) as first_attempt_at

@@ -52,6 +52,11 @@ export interface AttemptReport {
   httpStatus: number | null;
   outcome: Exclude<AttemptOutcome, 'aborted'>;
   error: string | null;
+  /**
+   * This process marked the registration healthy a moment ago and saw no failure since: a success need
+   * not write the registration row again (at peak load that write would be one round trip per event).
+   */
+  healthyJustNow?: boolean;
 }
 
 export interface DeliveryView {

@@ -26,6 +26,12 @@ import type { ClaimedDelivery } from './types.ts';
 import { webhookBody } from './webhookPayload.ts';
 import { openSecret, webhookSecretKey } from './webhookSecrets.ts';
 
+/**
+ * How long (real time) a success this process recorded stands for the next ones of that registration.
+ * Short, so a failure recorded by another process is cleared again within a second of the next success.
+ */
+const HEALTH_MARK_REUSE_MS = 1000;
+
 export interface DispatcherOptions {
   db: Database;
   clock: Clock;
@@ -66,6 +72,8 @@ export class WebhookDispatcher {
   /** A claim outlives the longest attempt by a wide margin, so it never expires under a live process. */
   readonly #leaseMs: number;
   readonly #inFlight = new Map<number, InFlight>();
+  /** Registrations this process recorded a success for, and when (real time); a failure removes them. */
+  readonly #healthyAt = new Map<string, number>();
   #background = false;
   #stopped = false;
   #pumping: Promise<number> | null = null;
@@ -240,10 +248,18 @@ export class WebhookDispatcher {
       httpStatus: result.httpStatus,
       outcome: result.outcome,
       error: result.error,
+      healthyJustNow: this.#healthyJustNow(delivery.registrationId),
     });
+    if (result.outcome === 'delivered') this.#healthyAt.set(delivery.registrationId, performance.now());
+    else this.#healthyAt.delete(delivery.registrationId);
     if (recorded.disabled) {
       this.#log.warn({ registrationId: delivery.registrationId }, 'webhook registration unresponsive for 14 days: removed');
     }
+  }
+
+  #healthyJustNow(registrationId: string): boolean {
+    const at = this.#healthyAt.get(registrationId);
+    return at !== undefined && performance.now() - at < HEALTH_MARK_REUSE_MS;
   }
 
   /**

@@ -21,6 +21,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Webhook attempts one process runs at once. */
   webhookConcurrency: number;
+  /** PostgreSQL connections per process; unset: sized to the machine (store/postgresDatabase.ts). */
+  databasePoolSize: number | undefined;
   /** Days of real time the request log keeps a call (KASSA_REQUEST_LOG_DAYS). */
   requestLogRetentionDays: number;
   /**
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: Number(env.KASSA_BODY_LIMIT ?? 1024 * 1024),
     webhookTimeoutMs: positiveInteger(env, 'KASSA_WEBHOOK_TIMEOUT_MS', 10_000),
     webhookConcurrency: positiveInteger(env, 'KASSA_WEBHOOK_CONCURRENCY', 64),
+    databasePoolSize: env.KASSA_DB_POOL ? positiveInteger(env, 'KASSA_DB_POOL', 0) : undefined,
     requestLogRetentionDays: positiveInteger(env, 'KASSA_REQUEST_LOG_DAYS', 14),
     adminToken: env.KASSA_ADMIN_TOKEN || undefined,
     cardCallbackTimeoutMs: positiveInteger(env, 'KASSA_CARD_CALLBACK_TIMEOUT_MS', 20_000),

@@ -48,7 +48,8 @@ export async function prepareDatabase(db: Database, config: Config): Promise<voi
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(config.logLevel);
-  const db = options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const db =
+    options.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }));
   await prepareDatabase(db, config);
   const tokenKey = Buffer.from(await serverSecret(db, 'access-token-key', () => randomBytes(32).toString('base64')), 'base64');
   const ctx: ServerContext = { config: { ...config }, db, clock: options.clock ?? new Clock(), log, tokenKey };

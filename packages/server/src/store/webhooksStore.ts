@@ -152,16 +152,23 @@ export function queueIsEmpty(registrationId: string, paymentId: string): string 
 /**
  * SQL: a CTE that promotes the next delivery of the queue of `changed` (a CTE returning the updated
  * delivery's id, registration_id, payment_id, state and out_of_order) when that delivery left the queue or
- * was reordered. The statement's snapshot still shows it pending, hence `p.id <> x.id`.
+ * was reordered. The statement's snapshot still shows it pending, hence `p.id <> x.id`. With `lease`
+ * (SQL for: the worker, the lease in ms, the unit's clock), a promoted delivery that is due is claimed
+ * for that worker at once, so a payment's next event goes out without waiting for a claim round.
  */
-export function promoteNextHead(changed: string): string {
+export function promoteNextHead(changed: string, lease?: { worker: string; ms: string; now: string }): string {
+  const due = lease ? `n.next_attempt_at <= ${lease.now}::timestamptz` : 'false';
   return `promoted as (
-       update webhook_deliveries n set is_head = true
+       update webhook_deliveries n
+          set is_head = true,
+              lease_until = case when ${due} then clock_timestamp() + ${lease?.ms ?? 'null'}::int * interval '1 millisecond' end,
+              leased_by = case when ${due} then ${lease?.worker ?? 'null'}::text end
         where not n.is_head and n.id = (
               select min(p.id) from webhook_deliveries p join ${changed} x
                   on p.registration_id = x.registration_id and p.payment_id = x.payment_id
                where p.state = 'pending' and not p.out_of_order and p.id <> x.id
-                 and (x.state <> 'pending' or x.out_of_order)))`;
+                 and (x.state <> 'pending' or x.out_of_order))
+       returning n.*)`;
 }
 
 /** Takes the lock that orders finishing a queue head against new events of its payment (see above). */
@@ -263,8 +270,7 @@ export async function claimDeliveries(db: Queryable, options: ClaimOptions): Pro
         set lease_until = clock_timestamp() + $6::int * interval '1 millisecond', leased_by = $7
        from claimed, webhook_registrations r, payment_events e
       where d.id = claimed.id and r.id = d.registration_id and e.id = d.event_id
-     returning d.id, d.registration_id, d.next_attempt_at, r.url, r.secret_sealed, e.msn, e.reference, e.psp_reference,
-               e.name, e.amount, e.currency, e.occurred_at, e.idempotency_key, e.success, e.extra, d.attempts, d.fault`,
+     returning ${claimedColumns('d')}`,
     [
       options.now,
       options.limit,
@@ -278,18 +284,25 @@ export async function claimDeliveries(db: Queryable, options: ClaimOptions): Pro
       latest,
     ],
   );
-  return rows
-    .sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime() || a.id - b.id)
-    .map((row) => ({
-      id: row.id,
-      registrationId: row.registration_id,
-      url: row.url,
-      secretSealed: row.secret_sealed,
-      scheduledAt: row.next_attempt_at,
-      event: toEvent(row),
-      attempts: row.attempts,
-      fault: row.fault,
-    }));
+  return rows.sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime() || a.id - b.id).map(toClaimed);
+}
+
+/** What a claim returns of delivery `d` (joined with its registration `r` and event `e`). */
+const claimedColumns = (d: string) =>
+  `${d}.id, ${d}.registration_id, ${d}.next_attempt_at, r.url, r.secret_sealed, e.msn, e.reference, e.psp_reference,
+   e.name, e.amount, e.currency, e.occurred_at, e.idempotency_key, e.success, e.extra, ${d}.attempts, ${d}.fault`;
+
+function toClaimed(row: ClaimedRow): ClaimedDelivery {
+  return {
+    id: row.id,
+    registrationId: row.registration_id,
+    url: row.url,
+    secretSealed: row.secret_sealed,
+    scheduledAt: row.next_attempt_at,
+    event: toEvent(row),
+    attempts: row.attempts,
+    fault: row.fault,
+  };
 }
 
 /** Gives claimed deliveries back without an attempt (the process is stopping). */
@@ -315,6 +328,14 @@ export interface RecordedAttempt {
   nextAttemptAt: Date | null;
   /** The registration was disabled by this failure (unresponsive for two weeks). */
   disabled: boolean;
+  /** The payment's next event for this registration, claimed for the reporting worker (see `chain`). */
+  next: ClaimedDelivery | null;
+}
+
+/** Claim the queue's next delivery for the reporting worker when it is due: its lease and the unit's clock. */
+export interface ChainOptions {
+  leaseMs: number;
+  now: Date;
 }
 
 /**
@@ -322,7 +343,7 @@ export interface RecordedAttempt {
  * dropped after 7 days; and the registration's health, which disables it after two weeks of failures.
  * A claim that expired meanwhile (another process took over) records the attempt and changes nothing else.
  */
-export async function recordAttempt(db: Database, report: AttemptReport): Promise<RecordedAttempt> {
+export async function recordAttempt(db: Database, report: AttemptReport, chain?: ChainOptions): Promise<RecordedAttempt> {
   const delivered = report.outcome === 'delivered';
   return db.transaction(async (tx) => {
     // Lock order registration → payment → delivery, as in deleteRegistration (registration → delivery):
@@ -342,15 +363,15 @@ export async function recordAttempt(db: Database, report: AttemptReport): Promis
     if (!claim) {
       // The claim expired meanwhile and another process took over: record the attempt, change nothing.
       const { rows } = await tx.query<{ attempts: number }>('select attempts from webhook_deliveries where id = $1', [report.deliveryId]);
-      result = { attempt: (rows[0]?.attempts ?? 0) + 1, final: null, nextAttemptAt: null, disabled: false };
+      result = { attempt: (rows[0]?.attempts ?? 0) + 1, final: null, nextAttemptAt: null, disabled: false, next: null };
       await insertAttempt(tx, report, result);
     } else {
       const next = delivered ? null : nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt);
       const final = delivered ? 'delivered' : next ? null : 'dropped';
-      result = { attempt: claim.attempts, final, nextAttemptAt: next, disabled: false };
+      result = { attempt: claim.attempts, final, nextAttemptAt: next, disabled: false, next: null };
       // The delivery's new state, its attempt and the promotion of the next head in one statement (the
       // lease is still ours: only a deleted registration could have dropped the delivery meanwhile).
-      const { rows } = await tx.query(
+      const { rows } = await tx.query<ClaimedRow & { changed: number }>(
         `with changed as (
            update webhook_deliveries
               set attempts = $2, first_attempt_at = $3, state = coalesce($4, 'pending'),
@@ -360,12 +381,17 @@ export async function recordAttempt(db: Database, report: AttemptReport): Promis
                   lease_until = null, leased_by = null
             where id = $1 and leased_by = $15 and state = 'pending'
            returning id, registration_id, payment_id, state, out_of_order, fault
-         ), ${promoteNextHead('changed')},
+         ), ${promoteNextHead('changed', { worker: '$16', ms: '$17', now: '$18' })},
          attempt as (${ATTEMPT_INSERT} select $1, $2, $7, $8, $9, $10, $11, $12, $13, $14, $6, $4, $15,
                          -- A delivery shaped by fault injection names the fault on its first attempt.
                          case when $2 = 1 then changed.fault end
                        from changed)
-         select 1 from changed`,
+         select (select count(*) from changed) as changed, chained.*
+           from (select 1) one
+           left join (select ${claimedColumns('n')}
+                        from promoted n join webhook_registrations r on r.id = n.registration_id
+                        join payment_events e on e.id = n.event_id
+                       where n.leased_by = $16) chained on true`,
         [
           report.deliveryId,
           claim.attempts,
@@ -382,11 +408,17 @@ export async function recordAttempt(db: Database, report: AttemptReport): Promis
           report.outcome,
           report.error,
           report.worker,
+          chain ? report.worker : null,
+          chain?.leaseMs ?? null,
+          chain?.now ?? null,
         ],
       );
-      if (rows.length === 0) {
-        result = { attempt: claim.attempts, final: null, nextAttemptAt: null, disabled: false };
+      const row = rows[0] as ClaimedRow & { changed: number };
+      if (Number(row.changed) === 0) {
+        result = { attempt: claim.attempts, final: null, nextAttemptAt: null, disabled: false, next: null };
         await insertAttempt(tx, report, result);
+      } else if (row.id !== null) {
+        result.next = toClaimed(row);
       }
     }
     if (unresponsive) {
@@ -396,6 +428,7 @@ export async function recordAttempt(db: Database, report: AttemptReport): Promis
       ]);
       await dropPendingDeliveries(tx, report.registrationId, 'the registration was unresponsive for 14 days and was removed');
       result.disabled = true;
+      result.next = null;
     }
     return result;
   });

@@ -235,26 +235,35 @@ export class WebhookDispatcher {
       await releaseDeliveries(this.#db, [delivery.id], this.worker);
       return;
     }
-    const recorded = await recordAttempt(this.#db, {
-      deliveryId: delivery.id,
-      registrationId: delivery.registrationId,
-      worker: this.worker,
-      scheduledAt: delivery.scheduledAt,
-      startedAt,
-      endedAt: this.#clock.now(delivery.event.msn),
-      xMsDate: signed['x-ms-date'],
-      sentAt,
-      durationMs: result.durationMs,
-      httpStatus: result.httpStatus,
-      outcome: result.outcome,
-      error: result.error,
-      healthyJustNow: this.#healthyJustNow(delivery.registrationId),
-    });
+    // The payment's next event for this registration comes back claimed when it is due, and goes out
+    // at once in this slot: no claim round, no wait for a wake-up (unless this process is stopping).
+    const chain = this.#stopped ? undefined : { leaseMs: this.#leaseMs, now: this.#clock.now(delivery.event.msn) };
+    const recorded = await recordAttempt(
+      this.#db,
+      {
+        deliveryId: delivery.id,
+        registrationId: delivery.registrationId,
+        worker: this.worker,
+        scheduledAt: delivery.scheduledAt,
+        startedAt,
+        endedAt: this.#clock.now(delivery.event.msn),
+        xMsDate: signed['x-ms-date'],
+        sentAt,
+        durationMs: result.durationMs,
+        httpStatus: result.httpStatus,
+        outcome: result.outcome,
+        error: result.error,
+        healthyJustNow: this.#healthyJustNow(delivery.registrationId),
+      },
+      chain,
+    );
     if (result.outcome === 'delivered') this.#healthyAt.set(delivery.registrationId, performance.now());
     else this.#healthyAt.delete(delivery.registrationId);
     if (recorded.disabled) {
       this.#log.warn({ registrationId: delivery.registrationId }, 'webhook registration unresponsive for 14 days: removed');
     }
+    if (recorded.next && this.#stopped) await releaseDeliveries(this.#db, [recorded.next.id], this.worker);
+    else if (recorded.next) this.#launch(recorded.next);
   }
 
   #healthyJustNow(registrationId: string): boolean {

@@ -31,7 +31,7 @@ const unit = {
 const pool = new Pool(options.baseUrl, { connections: options.concurrency + 4, pipelining: 1 });
 const recorder = new Recorder();
 
-async function call(name: string, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown) {
+async function call(name: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string>, body?: unknown) {
   const started = performance.now();
   const response = await pool.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.body.text();
@@ -123,9 +123,10 @@ async function startReceiver() {
 
 async function main(): Promise<void> {
   const receiver = options.webhooks ? await startReceiver() : undefined;
+  let registration: { id: string; token: string } | undefined;
   if (receiver) {
     const token = await accessToken();
-    await call('register-webhook', 'POST', '/webhooks/v1/webhooks', apiHeaders(token, randomUUID()), {
+    const registered = await call('register-webhook', 'POST', '/webhooks/v1/webhooks', apiHeaders(token, randomUUID()), {
       url: receiver.url,
       events: [
         'epayments.payment.created.v1',
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
         'epayments.payment.refunded.v1',
       ],
     });
+    registration = { id: registered.id, token };
   }
   const deadline = performance.now() + options.durationSeconds * 1000;
   const startedAt = performance.now();
@@ -159,8 +161,19 @@ async function main(): Promise<void> {
   }
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const seconds = (performance.now() - startedAt) / 1000;
-  // Let deliveries of the last events arrive before reading the lag.
-  if (receiver) await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Every event of the run counts: wait until deliveries stop arriving (the outbox drained), then remove
+  // the registration so the next phase does not inherit retries to a receiver that is gone.
+  let drainMs = 0;
+  if (receiver && registration) {
+    const drainStarted = performance.now();
+    let seen = -1;
+    while (receiver.received() !== seen && performance.now() - drainStarted < 120_000) {
+      seen = receiver.received();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    drainMs = Math.round(performance.now() - drainStarted - 1000);
+    await call('delete-webhook', 'DELETE', `/webhooks/v1/webhooks/${registration.id}`, apiHeaders(registration.token));
+  }
   const operations = recorder.summary(seconds);
   const writes = ['create', 'approve', 'capture', 'refund'].reduce((sum, name) => sum + (operations[name]?.count ?? 0), 0);
   process.stdout.write(
@@ -170,7 +183,7 @@ async function main(): Promise<void> {
       lifecyclesPerSecond: (operations.lifecycle?.count ?? 0) / seconds,
       writesPerSecond: writes / seconds,
       failures,
-      webhooks: receiver ? { received: receiver.received(), lagMs: percentiles(receiver.lags) } : undefined,
+      webhooks: receiver ? { received: receiver.received(), drainMs, lagMs: percentiles(receiver.lags) } : undefined,
     })}\n`,
   );
   receiver?.close();

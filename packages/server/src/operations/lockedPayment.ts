@@ -8,7 +8,7 @@ import { DomainError } from '../errors.ts';
 import { transitionDueAt } from '../payments/stateMachine.ts';
 import type { Payment } from '../payments/types.ts';
 import { type Database, PgError, pgErrorCode, type Queryable } from '../store/database.ts';
-import { lockPayment } from '../store/paymentsStore.ts';
+import { type KeyClaim, lockPayment, lockPaymentClaimingKey, releaseIdempotencyKey } from '../store/paymentsStore.ts';
 import { applyTransition } from './applyTransition.ts';
 
 /**
@@ -19,30 +19,40 @@ import { applyTransition } from './applyTransition.ts';
  */
 const LOCK_WAIT = '2s';
 
+/**
+ * `claim`: an idempotency key to claim with the lock, in the same round trip; `work` learns whether it
+ * was claimed (false: an earlier call holds it).
+ */
 export async function withLockedPayment<T>(
   db: Database,
   msn: string,
   reference: string,
   now: () => Date,
-  work: (tx: Queryable, payment: Payment) => Promise<T>,
+  work: (tx: Queryable, payment: Payment, claimed?: boolean) => Promise<T>,
+  claim?: KeyClaim,
 ): Promise<T> {
   let refusal: { error: unknown } | null = null;
   let result: T;
   try {
     result = await db.transaction(
       async (tx) => {
-        const payment = await lockPayment(tx, msn, reference);
-        if (!payment) throw new DomainError('referenceNotFound', `No payment with reference "${reference}" for this sales unit.`);
+        const locked = claim
+          ? await lockPaymentClaimingKey(tx, msn, reference, claim)
+          : await lockPayment(tx, msn, reference).then((payment) => payment && { payment, claimed: undefined });
+        if (!locked) throw new DomainError('referenceNotFound', `No payment with reference "${reference}" for this sales unit.`);
+        const { payment, claimed } = locked;
         const due = transitionDueAt(payment, now());
-        if (!due) return work(tx, payment);
+        if (!due) return work(tx, payment, claimed);
         await applyTransition(tx, due, now());
         // What time did is a fact whatever becomes of this request: a refused capture after the deadline
-        // still leaves the automatic CANCELLED event behind. Only the work is rolled back.
+        // still leaves the automatic CANCELLED event behind. Only the work is rolled back — and the key
+        // this call claimed, so that a retry with it runs again.
         await tx.query('savepoint locked_payment_work');
         try {
-          return await work(tx, due.payment);
+          return await work(tx, due.payment, claimed);
         } catch (error) {
           await tx.query('rollback to savepoint locked_payment_work');
+          if (claim && claimed) await releaseIdempotencyKey(tx, msn, claim.operation, claim.key);
           refusal = { error };
           return undefined as T;
         }

@@ -12,7 +12,7 @@
  */
 import { DomainError, type ErrorName, retryableCodes } from '../errors.ts';
 import type { Payment, PaymentEvent, Transition } from '../payments/types.ts';
-import type { Database } from '../store/database.ts';
+import type { Database, Queryable } from '../store/database.ts';
 import { claimIdempotencyKey, storeIdempotentResponse } from '../store/paymentsStore.ts';
 import { applyTransition } from './applyTransition.ts';
 import type { StoredOutcome } from './idempotency.ts';
@@ -39,9 +39,11 @@ export interface ModificationResult extends StoredOutcome {
 }
 
 export async function modifyPayment(db: Database, m: Modification): Promise<ModificationResult> {
-  return withLockedPayment(db, m.msn, m.reference, m.now, async (tx, payment) => {
-    const key = m.idempotencyKey;
-    if (key !== null) {
+  const key = m.idempotencyKey;
+  const claim = key === null ? undefined : { operation: m.operation, key, fingerprint: m.fingerprint, now: m.now() };
+  const work = async (tx: Queryable, payment: Payment, claimed?: boolean): Promise<ModificationResult> => {
+    if (key !== null && !claimed) {
+      // Held by an earlier call (or, if that call's claim was released meanwhile, claimed now).
       const existing = await claimIdempotencyKey(tx, m.msn, m.operation, key, m.fingerprint, m.now());
       if (existing) {
         if (existing.fingerprint !== m.fingerprint) {
@@ -64,5 +66,7 @@ export async function modifyPayment(db: Database, m: Modification): Promise<Modi
     const outcome = key === null ? undefined : { msn: m.msn, operation: m.operation, key, status: 200, body };
     const events = await applyTransition(tx, transition, m.now(), outcome);
     return { status: 200, body, events };
-  });
+  };
+  // The key is claimed with the row lock, in one round trip.
+  return withLockedPayment(db, m.msn, m.reference, m.now, work, claim);
 }

@@ -6,7 +6,7 @@
 import type { SharedOffsets } from '../clock.ts';
 import type { FaultMatch, FaultRule, NewFaultRule } from '../control/types.ts';
 import type { Database, Queryable } from './database.ts';
-import { lockDeliveryQueue, promoteNextHead, WEBHOOK_CHANNEL } from './webhooksStore.ts';
+import { promoteNextHead, WEBHOOK_CHANNEL } from './webhooksStore.ts';
 
 /** Notified with the new offsets (or only their version when they do not fit a notification). */
 export const CLOCK_CHANNEL = 'kassa_clock';
@@ -241,7 +241,6 @@ export async function dropDeliveryByFault(
   drop: { deliveryId: number; worker: string; scheduledAt: Date; at: Date; wallAt: Date; fault: string },
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
-    await lockDeliveryQueue(tx, drop.deliveryId);
     const { rows } = await tx.query<{ attempts: number }>(
       `with changed as (
          update webhook_deliveries
@@ -279,24 +278,21 @@ export async function dropDeliveryByFault(
  * order (a 'reorder' fault) it no longer holds back the payment's later events, so they overtake it.
  */
 export async function postponeDeliveryByFault(
-  db: Database,
+  db: Queryable,
   postpone: { deliveryId: number; worker: string; until: Date; fault: string; outOfOrder: boolean },
 ): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    // A reordered delivery stops holding back its queue: the next one becomes a head too.
-    if (postpone.outOfOrder) await lockDeliveryQueue(tx, postpone.deliveryId);
-    const { rows } = await tx.query(
-      `with changed as (
-         update webhook_deliveries set next_attempt_at = $3, fault = $4, out_of_order = $5, lease_until = null, leased_by = null
-          where id = $1 and leased_by = $2 and state = 'pending'
-          returning id, registration_id, payment_id, state, out_of_order
-       ), ${promoteNextHead('changed')},
-       notified as (select pg_notify('${WEBHOOK_CHANNEL}', '') from changed)
-       select 1 from notified`,
-      [postpone.deliveryId, postpone.worker, postpone.until, postpone.fault, postpone.outOfOrder],
-    );
-    return rows.length > 0;
-  });
+  // A reordered delivery stops holding back its queue: the next one becomes a head too.
+  const { rows } = await db.query(
+    `with changed as (
+       update webhook_deliveries set next_attempt_at = $3, fault = $4, out_of_order = $5, lease_until = null, leased_by = null
+        where id = $1 and leased_by = $2 and state = 'pending'
+        returning id, registration_id, payment_id, state, out_of_order
+     ), ${promoteNextHead('changed')},
+     notified as (select pg_notify('${WEBHOOK_CHANNEL}', '') from changed)
+     select 1 from notified`,
+    [postpone.deliveryId, postpone.worker, postpone.until, postpone.fault, postpone.outOfOrder],
+  );
+  return rows.length > 0;
 }
 
 /**

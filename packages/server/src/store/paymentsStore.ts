@@ -119,6 +119,38 @@ export async function lockPayment(tx: Queryable, msn: string, reference: string)
   return rows[0] ? toPayment(rows[0]) : null;
 }
 
+/** An idempotency key to claim for an operation on the sales unit's payment (spec §12.1). */
+export interface KeyClaim {
+  operation: string;
+  key: string;
+  fingerprint: string;
+  now: Date;
+}
+
+/**
+ * lockPayment and claimIdempotencyKey's claim in one statement. `claimed` is false when the key exists
+ * (claimIdempotencyKey tells what it holds); a concurrent claimer of the same key waits for the first
+ * transaction to end, as there. Nothing of it outlives a rollback.
+ */
+export async function lockPaymentClaimingKey(
+  tx: Queryable,
+  msn: string,
+  reference: string,
+  claim: KeyClaim,
+): Promise<{ payment: Payment; claimed: boolean } | null> {
+  const { rows } = await tx.query<PaymentRow & { claimed: number }>(
+    `with claimed as (
+       insert into idempotency_keys (msn, operation, key, fingerprint, created_at) values ($1, $3, $4, $5, $6)
+       on conflict (msn, operation, key) do nothing
+       returning 1
+     )
+     select p.*, (select count(*) from claimed) as claimed from payments p where p.msn = $1 and p.reference = $2 for update of p`,
+    [msn, reference, claim.operation, claim.key, claim.fingerprint, claim.now],
+  );
+  const row = rows[0];
+  return row ? { payment: toPayment(row), claimed: Number(row.claimed) > 0 } : null;
+}
+
 /**
  * Payments whose time has come (expiry or capture deadline), locked, skipping those another process
  * holds. `unitOffsets`: sales units whose clock runs ahead of `now` (time control, test mode), by ms.
@@ -336,6 +368,11 @@ export async function claimIdempotencyKey(
     [msn, operation, key, fingerprint, now],
   );
   if (inserted.rowCount === 1) return null;
+  return findIdempotencyRecord(tx, msn, operation, key);
+}
+
+/** What an earlier call stored against the key (status and body are null while it is still running). */
+async function findIdempotencyRecord(tx: Queryable, msn: string, operation: string, key: string): Promise<IdempotencyRecord | null> {
   const { rows } = await tx.query<IdempotencyRecord>(
     'select fingerprint, status, body from idempotency_keys where msn = $1 and operation = $2 and key = $3',
     [msn, operation, key],

@@ -137,10 +137,13 @@ async function dropPendingDeliveries(tx: Queryable, registrationId: string, reas
 // The outbox
 
 // Queue heads (migration 008): only the head of a (registration, payment) queue is claimable. A new
-// delivery is a head when its queue has nothing pending that holds it back; a head that leaves the
-// queue, or is reordered by a fault, promotes the next. Writers of events hold the payment's row lock
-// (FOR UPDATE); whoever finishes a head first takes it FOR SHARE (lockDeliveryQueue), so the two never
-// decide on snapshots that miss each other.
+// delivery is a head when its queue has nothing pending that holds it back (the writer of an event holds
+// the payment's row lock, so events of one payment are queued one after another); a head that leaves the
+// queue, or is reordered by a fault, promotes the next in the same statement. Those two run without a
+// common lock, so in a rare interleaving — the new event saw the old head still pending, the finishing
+// head did not see the new event — a queue is left without a head. Both sides then ask for a repair that
+// runs after their commit (repairQueueHeads): the writer through the NOTIFY payload, the dispatcher that
+// finished a head when it promoted nothing. Whichever commits last sees both, so no queue stays headless.
 
 /** SQL: true when the queue of (registration, payment) has no pending delivery that holds back a new one. */
 export function queueIsEmpty(registrationId: string, paymentId: string): string {
@@ -171,17 +174,29 @@ export function promoteNextHead(changed: string, lease?: { worker: string; ms: s
        returning n.*)`;
 }
 
-/** Takes the lock that orders finishing a queue head against new events of its payment (see above). */
-export async function lockDeliveryQueue(tx: Queryable, deliveryId: number): Promise<void> {
+/**
+ * Makes the oldest pending delivery the head of every queue of these payments (all payments: 'all') that
+ * has pending deliveries but no head. Idempotent; run after the commits that may have left a queue
+ * headless (see above). Returns how many heads it made.
+ */
+export async function repairQueueHeads(db: Queryable, paymentIds: number[] | 'all'): Promise<number> {
+  if (paymentIds !== 'all' && paymentIds.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `update webhook_deliveries n set is_head = true
+      where n.id in (select min(p.id) from webhook_deliveries p
+                      where p.state = 'pending' and not p.out_of_order ${paymentIds === 'all' ? '' : 'and p.payment_id = any ($1::bigint[])'}
+                      group by p.registration_id, p.payment_id
+                     having not bool_or(p.is_head))`,
+    paymentIds === 'all' ? [] : [paymentIds],
+  );
+  return rowCount;
+}
+
+/** Orders a replayed copy against new events of its payment, as their writer does: the payment's row lock. */
+async function lockPaymentOf(tx: Queryable, deliveryId: number): Promise<void> {
   await tx.query('select 1 from payments where id = (select payment_id from webhook_deliveries where id = $1) for share', [deliveryId]);
 }
 
-/**
- * Queues event `eventId` for every active registration that subscribes to its type and reaches its
- * sales unit, inside the event's own transaction, and notifies the dispatchers; PostgreSQL delivers
- * the notification at commit, and not at all on rollback. The event type is built as in
- * eventTypes.epaymentEventType.
- */
 /**
  * The outbox half of writing an event, as CTEs to append to the statement that inserts the event
  * (a CTE named `written` returning the event row): one delivery per matching registration, and a
@@ -198,13 +213,16 @@ export const OUTBOX_CTES = `queued as (
                  select 1 from key_sets k join key_set_sales_units s on s.client_id = k.client_id
                   where k.psp_id = r.psp_id and s.msn = e.msn))
         order by r.created_at, r.id
-       returning 1
+       returning payment_id, is_head
      ),
-     notified as (select pg_notify('${WEBHOOK_CHANNEL}', '') from queued limit 1)`;
+     -- The payload names the payment when a delivery queued behind another (see repairQueueHeads).
+     notified as (select pg_notify('${WEBHOOK_CHANNEL}', case when bool_and(is_head) then '' else min(payment_id)::text end)
+                    from queued having count(*) > 0)`;
 
 interface ClaimedRow extends EventRow {
   id: number;
   registration_id: string;
+  payment_id: number;
   next_attempt_at: Date;
   url: string;
   secret_sealed: string;
@@ -228,8 +246,8 @@ export interface ClaimOptions {
 
 /**
  * Claims due deliveries for one attempt each. Only the head of each (registration, payment) queue is
- * ever claimable (is_head, see queueIsEmpty), so events of a payment reach a receiver in order and a failing one holds back the
- * later ones (§4.5, open question 10); other payments and registrations go on. Rows another process is
+ * ever claimable (is_head, see queueIsEmpty), so events of a payment reach a receiver in order and a
+ * failing one holds back the later ones (§4.5, open question 10); other payments and registrations go on. Rows another process is
  * claiming are skipped (SKIP LOCKED); a claim is a lease on the database's wall clock, taken over by
  * another process only after it expired (the claiming process died).
  */
@@ -289,13 +307,14 @@ export async function claimDeliveries(db: Queryable, options: ClaimOptions): Pro
 
 /** What a claim returns of delivery `d` (joined with its registration `r` and event `e`). */
 const claimedColumns = (d: string) =>
-  `${d}.id, ${d}.registration_id, ${d}.next_attempt_at, r.url, r.secret_sealed, e.msn, e.reference, e.psp_reference,
+  `${d}.id, ${d}.registration_id, ${d}.payment_id, ${d}.next_attempt_at, r.url, r.secret_sealed, e.msn, e.reference, e.psp_reference,
    e.name, e.amount, e.currency, e.occurred_at, e.idempotency_key, e.success, e.extra, ${d}.attempts, ${d}.fault`;
 
 function toClaimed(row: ClaimedRow): ClaimedDelivery {
   return {
     id: row.id,
     registrationId: row.registration_id,
+    paymentId: row.payment_id,
     url: row.url,
     secretSealed: row.secret_sealed,
     scheduledAt: row.next_attempt_at,
@@ -330,6 +349,8 @@ export interface RecordedAttempt {
   disabled: boolean;
   /** The payment's next event for this registration, claimed for the reporting worker (see `chain`). */
   next: ClaimedDelivery | null;
+  /** The delivery left its queue and promoted nothing: the queue needs repairQueueHeads after this commit. */
+  leftQueueHeadless: boolean;
 }
 
 /** Claim the queue's next delivery for the reporting worker when it is due: its lease and the unit's clock. */
@@ -339,111 +360,115 @@ export interface ChainOptions {
 }
 
 /**
- * Records an attempt and its consequence in one transaction: delivered; retried later (§4.5 schedule);
- * dropped after 7 days; and the registration's health, which disables it after two weeks of failures.
- * A claim that expired meanwhile (another process took over) records the attempt and changes nothing else.
+ * Records an attempt and its consequence: delivered; retried later (§4.5 schedule); dropped after 7
+ * days; and the registration's health, which disables it after two weeks of failures. A claim that
+ * expired meanwhile (another process took over) records the attempt and changes nothing else. A success
+ * is one statement (plus the health mark at most once a second); a failure is one transaction.
  */
 export async function recordAttempt(db: Database, report: AttemptReport, chain?: ChainOptions): Promise<RecordedAttempt> {
-  const delivered = report.outcome === 'delivered';
+  if (report.outcome === 'delivered') {
+    if (!report.healthyJustNow) await recordRegistrationHealth(db, report.registrationId, true, report.endedAt);
+    return finishAttempt(db, report, 'delivered', null, chain);
+  }
   return db.transaction(async (tx) => {
-    // Lock order registration → payment → delivery, as in deleteRegistration (registration → delivery):
-    // concurrent attempts for one registration then queue on its row instead of deadlocking.
-    const unresponsive =
-      delivered && report.healthyJustNow ? false : await recordRegistrationHealth(tx, report.registrationId, delivered, report.endedAt);
-    // Still ours? Then take the queue lock too (payment FOR SHARE, see lockDeliveryQueue).
-    const ours = await tx.query<{ attempts: number; first_attempt_at: Date }>(
-      `select d.attempts + 1 as attempts, coalesce(d.first_attempt_at, $3) as first_attempt_at
-         from webhook_deliveries d join payments p on p.id = d.payment_id
-        where d.id = $1 and d.leased_by = $2 and d.state = 'pending'
-          for share of p`,
+    // Lock order registration → delivery, as in deleteRegistration: concurrent attempts for one
+    // registration then queue on its row instead of deadlocking.
+    const unresponsive = await recordRegistrationHealth(tx, report.registrationId, false, report.endedAt);
+    const { rows } = await tx.query<{ attempts: number; first_attempt_at: Date }>(
+      `select attempts + 1 as attempts, coalesce(first_attempt_at, $3) as first_attempt_at from webhook_deliveries
+        where id = $1 and leased_by = $2 and state = 'pending'`,
       [report.deliveryId, report.worker, report.startedAt],
     );
-    const claim = ours.rows[0];
-    let result: RecordedAttempt;
-    if (!claim) {
-      // The claim expired meanwhile and another process took over: record the attempt, change nothing.
-      const { rows } = await tx.query<{ attempts: number }>('select attempts from webhook_deliveries where id = $1', [report.deliveryId]);
-      result = { attempt: (rows[0]?.attempts ?? 0) + 1, final: null, nextAttemptAt: null, disabled: false, next: null };
-      await insertAttempt(tx, report, result);
-    } else {
-      const next = delivered ? null : nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt);
-      const final = delivered ? 'delivered' : next ? null : 'dropped';
-      result = { attempt: claim.attempts, final, nextAttemptAt: next, disabled: false, next: null };
-      // The delivery's new state, its attempt and the promotion of the next head in one statement (the
-      // lease is still ours: only a deleted registration could have dropped the delivery meanwhile).
-      const { rows } = await tx.query<ClaimedRow & { changed: number }>(
-        `with changed as (
-           update webhook_deliveries
-              set attempts = $2, first_attempt_at = $3, state = coalesce($4, 'pending'),
-                  delivered_at = case when $4 = 'delivered' then $5::timestamptz end,
-                  next_attempt_at = coalesce($6, next_attempt_at),
-                  dropped_reason = case when $4 = 'dropped' then 'no successful attempt within 7 days' end,
-                  lease_until = null, leased_by = null
-            where id = $1 and leased_by = $15 and state = 'pending'
-           returning id, registration_id, payment_id, state, out_of_order, fault
-         ), ${promoteNextHead('changed', { worker: '$16', ms: '$17', now: '$18' })},
-         attempt as (${ATTEMPT_INSERT} select $1, $2, $7, $8, $9, $10, $11, $12, $13, $14, $6, $4, $15,
-                         -- A delivery shaped by fault injection names the fault on its first attempt.
-                         case when $2 = 1 then changed.fault end
-                       from changed)
-         select (select count(*) from changed) as changed, chained.*
-           from (select 1) one
-           left join (select ${claimedColumns('n')}
-                        from promoted n join webhook_registrations r on r.id = n.registration_id
-                        join payment_events e on e.id = n.event_id
-                       where n.leased_by = $16) chained on true`,
-        [
-          report.deliveryId,
-          claim.attempts,
-          claim.first_attempt_at,
-          final,
-          new Date(report.sentAt.getTime() + report.durationMs),
-          next,
-          report.scheduledAt,
-          report.startedAt,
-          report.xMsDate,
-          report.sentAt,
-          report.durationMs,
-          report.httpStatus,
-          report.outcome,
-          report.error,
-          report.worker,
-          chain ? report.worker : null,
-          chain?.leaseMs ?? null,
-          chain?.now ?? null,
-        ],
-      );
-      const row = rows[0] as ClaimedRow & { changed: number };
-      if (Number(row.changed) === 0) {
-        result = { attempt: claim.attempts, final: null, nextAttemptAt: null, disabled: false, next: null };
-        await insertAttempt(tx, report, result);
-      } else if (row.id !== null) {
-        result.next = toClaimed(row);
-      }
-    }
+    const claim = rows[0];
+    const next = claim ? nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt) : null;
+    const result = claim ? await finishAttempt(tx, report, next ? null : 'dropped', next, chain) : await recordLostClaim(tx, report);
     if (unresponsive) {
       await tx.query(`update webhook_registrations set disabled_at = $2, disabled_reason = 'unresponsive' where id = $1`, [
         report.registrationId,
         report.endedAt,
       ]);
       await dropPendingDeliveries(tx, report.registrationId, 'the registration was unresponsive for 14 days and was removed');
-      result.disabled = true;
-      result.next = null;
+      return { ...result, disabled: true, next: null };
     }
     return result;
   });
 }
 
-const ATTEMPT_INSERT = `insert into webhook_attempts (delivery_id, attempt, scheduled_at, started_at, x_ms_date, sent_at, duration_ms,
-    http_status, outcome, error, next_attempt_at, final, worker, fault)`;
-
-/** Records an attempt whose claim was lost (nothing about the delivery changes). */
-async function insertAttempt(tx: Queryable, report: AttemptReport, result: RecordedAttempt): Promise<void> {
-  await tx.query(
-    `${ATTEMPT_INSERT} values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, null, null, $11, (select fault from webhook_deliveries where id = $1 and $2 = 1))`,
+/**
+ * One statement: the delivery's new state (final, or pending until `next`), its attempt, and — when it
+ * left the queue — the promotion of the queue's next delivery, claimed for this worker with `chain`.
+ */
+async function finishAttempt(
+  db: Queryable,
+  report: AttemptReport,
+  final: 'delivered' | 'dropped' | null,
+  next: Date | null,
+  chain: ChainOptions | undefined,
+): Promise<RecordedAttempt> {
+  const { rows } = await db.query<ClaimedRow & { attempt: number | null; promoted: number }>(
+    `with changed as (
+       update webhook_deliveries
+          set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $3), state = coalesce($4, 'pending'),
+              delivered_at = case when $4 = 'delivered' then $5::timestamptz end,
+              next_attempt_at = coalesce($6, next_attempt_at),
+              dropped_reason = case when $4 = 'dropped' then 'no successful attempt within 7 days' end,
+              lease_until = null, leased_by = null
+        where id = $1 and leased_by = $2 and state = 'pending'
+       returning id, registration_id, payment_id, state, out_of_order, fault, attempts
+     ), ${promoteNextHead('changed', { worker: '$16', ms: '$17', now: '$18' })},
+     attempt as (${ATTEMPT_INSERT} select $1, changed.attempts, $7, $8, $9, $10, $11, $12, $13, $14, $6, $4, $15,
+                     -- A delivery shaped by fault injection names the fault on its first attempt.
+                     case when changed.attempts = 1 then changed.fault end
+                   from changed)
+     select (select attempts from changed) as attempt, (select count(*) from promoted) as promoted, chained.*
+       from (select 1) one
+       left join (select ${claimedColumns('n')}
+                    from promoted n join webhook_registrations r on r.id = n.registration_id
+                    join payment_events e on e.id = n.event_id
+                   where n.leased_by = $16) chained on true`,
     [
       report.deliveryId,
-      result.attempt,
+      report.worker,
+      report.startedAt,
+      final,
+      new Date(report.sentAt.getTime() + report.durationMs),
+      next,
+      report.scheduledAt,
+      report.startedAt,
+      report.xMsDate,
+      report.sentAt,
+      report.durationMs,
+      report.httpStatus,
+      report.outcome,
+      report.error,
+      report.worker,
+      chain ? report.worker : null,
+      chain?.leaseMs ?? null,
+      chain?.now ?? null,
+    ],
+  );
+  const row = rows[0] as ClaimedRow & { attempt: number | null; promoted: number };
+  // Only a deleted registration can have dropped a delivery whose lease is still ours.
+  if (row.attempt === null) return recordLostClaim(db, report);
+  return {
+    attempt: row.attempt,
+    final,
+    nextAttemptAt: next,
+    disabled: false,
+    next: row.id === null ? null : toClaimed(row),
+    leftQueueHeadless: final !== null && Number(row.promoted) === 0,
+  };
+}
+
+/** Records an attempt whose claim was lost: nothing about the delivery changes. */
+async function recordLostClaim(db: Queryable, report: AttemptReport): Promise<RecordedAttempt> {
+  const { rows } = await db.query<{ attempt: number }>(
+    `${ATTEMPT_INSERT}
+     select d.id, d.attempts + 1, $2, $3, $4, $5, $6, $7, $8, $9, null, null, $10, case when d.attempts = 0 then d.fault end
+       from webhook_deliveries d where d.id = $1
+     returning attempt`,
+    [
+      report.deliveryId,
       report.scheduledAt,
       report.startedAt,
       report.xMsDate,
@@ -455,7 +480,11 @@ async function insertAttempt(tx: Queryable, report: AttemptReport, result: Recor
       report.worker,
     ],
   );
+  return { attempt: rows[0]?.attempt ?? 1, final: null, nextAttemptAt: null, disabled: false, next: null, leftQueueHeadless: false };
 }
+
+const ATTEMPT_INSERT = `insert into webhook_attempts (delivery_id, attempt, scheduled_at, started_at, x_ms_date, sent_at, duration_ms,
+    http_status, outcome, error, next_attempt_at, final, worker, fault)`;
 
 /** Returns true when this failure makes the registration unresponsive for two weeks. */
 async function recordRegistrationHealth(tx: Queryable, registrationId: string, delivered: boolean, at: Date): Promise<boolean> {
@@ -651,7 +680,7 @@ export async function replayDelivery(db: Database, owner: WebhookOwner, delivery
     if (found.state === 'pending') {
       await tx.query('update webhook_deliveries set next_attempt_at = least(next_attempt_at, $2) where id = $1', [id, now]);
     } else {
-      await lockDeliveryQueue(tx, id);
+      await lockPaymentOf(tx, id);
       const copy = await tx.query<{ id: number }>(
         `insert into webhook_deliveries (registration_id, event_id, payment_id, msn, reference, event_type, next_attempt_at, replay_of, is_head)
          select d.registration_id, d.event_id, d.payment_id, d.msn, d.reference, d.event_type, $2, d.id,
@@ -662,7 +691,7 @@ export async function replayDelivery(db: Database, owner: WebhookOwner, delivery
       );
       id = (copy.rows[0] as { id: number }).id;
     }
-    await tx.query(`select pg_notify('${WEBHOOK_CHANNEL}', '')`);
+    await tx.query(`select pg_notify('${WEBHOOK_CHANNEL}', payment_id::text) from webhook_deliveries where id = $1`, [id]);
     const view = await tx.query<DeliveryRow>(`${DELIVERY_SELECT} where d.id = $1`, [id]);
     return { replayed: toDeliveryView(view.rows[0] as DeliveryRow) };
   });

@@ -27,6 +27,7 @@ export type DeliveryState = 'pending' | 'delivered' | 'dropped';
 export interface ClaimedDelivery {
   id: number;
   registrationId: string;
+  paymentId: number;
   url: string;
   secretSealed: string;
   /** When the attempt was due (server clock). */

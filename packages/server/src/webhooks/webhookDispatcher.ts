@@ -19,7 +19,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { Mode } from '../config.ts';
 import type { Database } from '../store/database.ts';
-import { claimDeliveries, recordAttempt, releaseAllLeases, releaseDeliveries, WEBHOOK_CHANNEL } from '../store/webhooksStore.ts';
+import {
+  claimDeliveries,
+  recordAttempt,
+  releaseAllLeases,
+  releaseDeliveries,
+  repairQueueHeads,
+  WEBHOOK_CHANNEL,
+} from '../store/webhooksStore.ts';
 import { postWebhook, RECEIVER_DEADLINE_MS } from './postWebhook.ts';
 import { signRequest } from './signWebhook.ts';
 import type { ClaimedDelivery } from './types.ts';
@@ -72,6 +79,11 @@ export class WebhookDispatcher {
   /** A claim outlives the longest attempt by a wide margin, so it never expires under a live process. */
   readonly #leaseMs: number;
   readonly #inFlight = new Map<number, InFlight>();
+  /** Payments whose queues may have been left without a head (webhooksStore.ts, repairQueueHeads). */
+  readonly #toRepair = new Set<number>();
+  #repairAll = false;
+  /** Deliveries started, claimed or chained (deliverDue reports how many it made). */
+  #launched = 0;
   /** Registrations this process recorded a success for, and when (real time); a failure removes them. */
   readonly #healthyAt = new Map<string, number>();
   #background = false;
@@ -106,7 +118,11 @@ export class WebhookDispatcher {
   async start(): Promise<void> {
     await this.prepare();
     this.#background = true;
-    this.#unlisten = await this.#db.listen(WEBHOOK_CHANNEL, () => this.wake());
+    this.#repairAll = true; // whatever an earlier run left
+    this.#unlisten = await this.#db.listen(WEBHOOK_CHANNEL, (payload) => {
+      if (payload) this.#toRepair.add(Number(payload));
+      this.wake();
+    });
     const tick = () => {
       this.wake();
       if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
@@ -125,12 +141,13 @@ export class WebhookDispatcher {
    * nothing more is due and nothing is in flight. Retries scheduled later wait for the clock to move.
    */
   async deliverDue(): Promise<number> {
-    let attempts = 0;
+    // Without a background dispatcher nobody LISTENs for the repairs writers ask for: do them all here.
+    this.#repairAll = true;
+    const before = this.#launched;
     for (;;) {
       const claimed = await this.#pump();
-      attempts += claimed;
       if (this.#inFlight.size === 0) {
-        if (claimed === 0) return attempts;
+        if (claimed === 0) return this.#launched - before;
         continue;
       }
       await Promise.race([...this.#inFlight.values()].map((job) => job.done));
@@ -170,6 +187,12 @@ export class WebhookDispatcher {
         this.#again = false;
         const room = this.#concurrency - this.#inFlight.size;
         if (room <= 0 || this.#stopped) break;
+        if (this.#repairAll || this.#toRepair.size > 0) {
+          const payments = this.#repairAll ? 'all' : [...this.#toRepair];
+          this.#repairAll = false;
+          this.#toRepair.clear();
+          await repairQueueHeads(this.#db, payments);
+        }
         const inFlight = new Map<string, number>();
         for (const job of this.#inFlight.values()) inFlight.set(job.registrationId, (inFlight.get(job.registrationId) ?? 0) + 1);
         const claimed = await claimDeliveries(this.#db, {
@@ -196,6 +219,7 @@ export class WebhookDispatcher {
   }
 
   #launch(delivery: ClaimedDelivery): void {
+    this.#launched += 1;
     const abort = new AbortController();
     const done = this.#attempt(delivery, abort.signal)
       .catch((error) => this.#log.error({ err: error, deliveryId: delivery.id }, 'webhook attempt could not be recorded'))
@@ -207,7 +231,11 @@ export class WebhookDispatcher {
   }
 
   async #attempt(delivery: ClaimedDelivery, signal: AbortSignal): Promise<void> {
-    if (this.#beforeAttempt && !(await this.#beforeAttempt(delivery, this.worker))) return;
+    if (this.#beforeAttempt && !(await this.#beforeAttempt(delivery, this.worker))) {
+      // A fault dropped or reordered it, promoting without a lock shared with new events.
+      this.#toRepair.add(delivery.paymentId);
+      return;
+    }
     const secret = openSecret(await webhookSecretKey(this.#db), delivery.registrationId, delivery.secretSealed);
     const body = webhookBody(delivery.event);
     // Every attempt is signed afresh with its own date (§4.5 [rec], open question 7). Retries are
@@ -262,6 +290,7 @@ export class WebhookDispatcher {
     if (recorded.disabled) {
       this.#log.warn({ registrationId: delivery.registrationId }, 'webhook registration unresponsive for 14 days: removed');
     }
+    if (recorded.leftQueueHeadless) this.#toRepair.add(delivery.paymentId);
     if (recorded.next && this.#stopped) await releaseDeliveries(this.#db, [recorded.next.id], this.worker);
     else if (recorded.next) this.#launch(recorded.next);
   }

@@ -4,9 +4,8 @@
 --
 -- A pending delivery is a head when no earlier pending delivery of its queue holds it back (one held
 -- back by a 'reorder' fault does not). Writers keep that true (webhooksStore.ts): a new delivery is a
--- head when its queue is empty, and a head that leaves the queue (or is reordered) promotes the next.
--- Both sides hold the payment's row lock (FOR UPDATE when writing an event, FOR SHARE when finishing a
--- delivery), so a finishing head and a new event of the same payment never miss each other.
+-- head when its queue is empty, a head that leaves the queue (or is reordered) promotes the next, and
+-- repairQueueHeads, run after the commits that may have raced, heads any queue left without one.
 alter table webhook_deliveries add column is_head boolean not null default false;
 
 update webhook_deliveries d set is_head = true
@@ -17,4 +16,6 @@ update webhook_deliveries d set is_head = true
             and earlier.state = 'pending' and earlier.id < d.id and not earlier.out_of_order);
 
 create index webhook_deliveries_heads on webhook_deliveries (registration_id, next_attempt_at, id) where state = 'pending' and is_head;
+-- repairQueueHeads looks up the pending deliveries of given payments.
+create index webhook_deliveries_pending_payment on webhook_deliveries (payment_id) where state = 'pending';
 drop index webhook_deliveries_due;

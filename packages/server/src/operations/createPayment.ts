@@ -14,7 +14,7 @@ import { acceptCreate, type CreateContext, checkAvailability, customerToIdentify
 import type { Payment } from '../payments/types.ts';
 import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { claimIdempotencyKey, findPayment, insertPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
+import { claimIdempotencyKey, findPayment, insertPayment, type NewPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
 import type { StoredOutcome } from './idempotency.ts';
 import { resolveCustomer } from './resolveCustomer.ts';
 
@@ -42,6 +42,16 @@ const OPERATION = 'create';
 export async function createPayment(db: Database, call: CreateCall): Promise<CreateResult> {
   const msn = call.salesUnit.msn;
   const outcome = await db.transaction(async (tx): Promise<CreateResult | { refusal: DomainError }> => {
+    const plain = plainCreate(call);
+    if (plain) {
+      // One statement claims the key (with the 201 to replay), inserts the payment and its CREATED event.
+      const body = call.respond({ id: 0, ...plain });
+      const claim = { operation: OPERATION, key: call.idempotencyKey, fingerprint: call.fingerprint, status: 201, body };
+      const { payment, claimed } = await insertPayment(tx, plain, createdEvent(call, plain), claim);
+      if (payment) return { status: 201, body, created: payment };
+      if (claimed) return refuse(tx, call, referenceExists(plain.reference));
+      // The key was used before: the general path below finds what it holds.
+    }
     // A concurrent identical request waits here on the key's unique index until this one commits.
     const existing = await claimIdempotencyKey(tx, msn, OPERATION, call.idempotencyKey, call.fingerprint, call.now);
     if (existing) {
@@ -59,77 +69,90 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
       return { status: 201, body, created: payment };
     } catch (error) {
       if (!(error instanceof DomainError) || retryableCodes.has(error.code)) throw error;
-      const body = call.problem(error);
-      await storeIdempotentResponse(tx, msn, OPERATION, call.idempotencyKey, error.status, body);
-      return { status: error.status, body, created: null };
+      return refuse(tx, call, error);
     }
   });
   if ('refusal' in outcome) throw outcome.refusal;
   return outcome;
 }
 
-function isAvailable(accepted: Parameters<typeof checkAvailability>[0], call: CreateCall): boolean {
+/** A coded refusal, stored against the key so that the same request gets it again. */
+async function refuse(tx: Queryable, call: CreateCall, error: DomainError): Promise<CreateResult> {
+  const body = call.problem(error);
+  await storeIdempotentResponse(tx, call.salesUnit.msn, OPERATION, call.idempotencyKey, error.status, body);
+  return { status: error.status, body, created: null };
+}
+
+/**
+ * The payment of a create that passes rules 1–12 and 15–16 without reading the database (no customer
+ * to resolve, no card passthrough to check); rule 13 is then the insert's own uniqueness. Null for
+ * anything else, which takes the general path with its rules in the spec's order.
+ */
+function plainCreate(call: CreateCall): NewPayment | null {
+  let accepted: ReturnType<typeof acceptCreate>;
   try {
+    accepted = acceptCreate(call.body, call);
+    if (customerToIdentify(accepted.request) || accepted.request.paymentMethod.type === 'CARD_PASSTHROUGH') return null;
     checkAvailability(accepted, call);
-    return true;
   } catch {
-    return false;
+    return null;
   }
+  return newPayment(call, accepted, null);
 }
 
 function referenceExists(reference: string): DomainError {
   return new DomainError('referenceExists', `A payment with reference "${reference}" already exists for this sales unit.`);
 }
 
+const createdEvent = (call: CreateCall, payment: NewPayment) =>
+  ({ name: 'CREATED', amount: payment.amount, idempotencyKey: call.idempotencyKey, success: true }) as const;
+
 async function insertNewPayment(tx: Queryable, call: CreateCall): Promise<Payment> {
   const { salesUnit, now } = call;
   const accepted = acceptCreate(call.body, call);
   const { request } = accepted;
-  const identify = customerToIdentify(request);
-  const passthrough = request.paymentMethod.type === 'CARD_PASSTHROUGH' ? call.passthrough : undefined;
-  // 13. The reference is unique per MSN for ever, whatever became of the earlier payment (§12.2). The
-  // insert below enforces it; it is looked up first only when a later rule could fail before the insert,
-  // so that its error still comes first — a plain create saves the round trip.
-  if ((identify || passthrough || !isAvailable(accepted, call)) && (await findPayment(tx, salesUnit.msn, request.reference))) {
-    throw referenceExists(request.reference);
-  }
+  // 13. The reference is unique per MSN for ever, whatever became of the earlier payment (§12.2).
+  if (await findPayment(tx, salesUnit.msn, request.reference)) throw referenceExists(request.reference);
   // 14. A customer named up-front must be a user who may pay this merchant.
+  const identify = customerToIdentify(request);
   const user = identify ? await resolveCustomer(tx, identify, salesUnit.msn, now, request.minimumUserAge) : null;
   // 15–16.
   checkAvailability(accepted, call);
+  const passthrough = request.paymentMethod.type === 'CARD_PASSTHROUGH' ? call.passthrough : undefined;
   await passthrough?.check(tx, request);
-  const created = { name: 'CREATED', amount: accepted.amount, idempotencyKey: call.idempotencyKey, success: true } as const;
-  const payment = await insertPayment(
-    tx,
-    {
-      msn: salesUnit.msn,
-      reference: request.reference,
-      pspReference: randomUUID(),
-      state: 'CREATED',
-      currency: accepted.currency,
-      amount: accepted.amount,
-      aggregate: { authorized: 0, captured: 0, cancelled: 0, refunded: 0 },
-      userFlow: request.userFlow,
-      paymentMethodType: request.paymentMethod.type,
-      cardBin: null,
-      // PUSH_MESSAGE has no redirectUrl, hence no token (§5.4).
-      redirectToken: request.userFlow === 'PUSH_MESSAGE' ? null : randomBytes(24).toString('base64url'),
-      request: request as Record<string, unknown>,
-      customerPhone: user?.phone ?? request.customer?.phoneNumber ?? null,
-      createdAt: now,
-      expiresAt: accepted.expiresAt,
-      authorizedAt: null,
-      captureDeadline: null,
-      captureGuaranteedUntil: null,
-      profileSub: null,
-      userDetails: null,
-      shippingDetails: null,
-      processingUntil: null,
-    },
-    created,
-  );
-  // The reference exists (perhaps another request with the same reference and another key committed first).
+  const fields = newPayment(call, accepted, user);
+  const { payment } = await insertPayment(tx, fields, createdEvent(call, fields));
+  // Another request with the same reference (and another key) committed first.
   if (!payment) throw referenceExists(request.reference);
   await passthrough?.record(tx, payment);
   return payment;
+}
+
+function newPayment(call: CreateCall, accepted: ReturnType<typeof acceptCreate>, user: { phone: string } | null): NewPayment {
+  const { request } = accepted;
+  return {
+    msn: call.salesUnit.msn,
+    reference: request.reference,
+    pspReference: randomUUID(),
+    state: 'CREATED',
+    currency: accepted.currency,
+    amount: accepted.amount,
+    aggregate: { authorized: 0, captured: 0, cancelled: 0, refunded: 0 },
+    userFlow: request.userFlow,
+    paymentMethodType: request.paymentMethod.type,
+    cardBin: null,
+    // PUSH_MESSAGE has no redirectUrl, hence no token (§5.4).
+    redirectToken: request.userFlow === 'PUSH_MESSAGE' ? null : randomBytes(24).toString('base64url'),
+    request: request as Record<string, unknown>,
+    customerPhone: user?.phone ?? request.customer?.phoneNumber ?? null,
+    createdAt: call.now,
+    expiresAt: accepted.expiresAt,
+    authorizedAt: null,
+    captureDeadline: null,
+    captureGuaranteedUntil: null,
+    profileSub: null,
+    userDetails: null,
+    shippingDetails: null,
+    processingUntil: null,
+  };
 }

@@ -68,21 +68,50 @@ function toPayment(row: PaymentRow): Payment {
 
 export type NewPayment = Omit<Payment, 'id'>;
 
+/** An idempotency key claimed together with a new payment, holding the outcome to replay (spec §12.1). */
+export interface CreateClaim {
+  operation: string;
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
 /**
- * Inserts a new payment and its CREATED event (with the event's webhook outbox) in one statement; null
- * when the reference exists for the sales unit (rule 13), and then nothing is written.
+ * Inserts a new payment and its CREATED event (with the event's webhook outbox) in one statement.
+ * `payment` is null when the reference exists for the sales unit (rule 13), and then nothing is
+ * written. With `claim`, the same statement first claims the idempotency key with the outcome to
+ * replay, and inserts the payment only when the key was new (`claimed`).
  */
-export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEvent): Promise<Payment | null> {
-  const { rows } = await tx.query<PaymentRow>(
-    `with inserted as (
+export async function insertPayment(
+  tx: Queryable,
+  p: NewPayment,
+  created: NewEvent,
+  claim?: CreateClaim,
+): Promise<{ payment: Payment | null; claimed: boolean }> {
+  const { rows } = await tx.query<PaymentRow & { claimed: number }>(
+    `with claimed as (
+       ${
+         claim
+           ? `insert into idempotency_keys (msn, operation, key, fingerprint, created_at, status, body)
+              values ($1, $24, $25, $26, $12, $27, $28)
+              on conflict (msn, operation, key) do nothing
+              returning 1`
+           : 'select 1'
+       }
+     ),
+     inserted as (
        insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
          redirect_token, request, customer_phone, created_at, expires_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       select $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::text, $10::jsonb, $11::text,
+              $12::timestamptz, $13::timestamptz
+        where exists (select 1 from claimed)
        on conflict (msn, reference) do nothing
        returning *
      ),
      ${eventCtes(14, 'inserted.id', 'from inserted')}
-     select inserted.*, (select count(*) from notified) as notified from inserted`,
+     select (select count(*) from claimed) as claimed, inserted.*, (select count(*) from notified) as notified
+       from (select 1) one left join inserted on true`,
     [
       p.msn,
       p.reference,
@@ -98,9 +127,11 @@ export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEv
       p.createdAt,
       p.expiresAt,
       ...eventParams(p, created, p.createdAt),
+      ...(claim ? [claim.operation, claim.key, claim.fingerprint, claim.status, JSON.stringify(claim.body ?? null)] : []),
     ],
   );
-  return rows[0] ? toPayment(rows[0]) : null;
+  const row = rows[0] as PaymentRow & { claimed: number };
+  return { payment: row.id === null ? null : toPayment(row), claimed: Number(row.claimed) > 0 };
 }
 
 export async function findPayment(db: Queryable, msn: string, reference: string): Promise<Payment | null> {

@@ -39,6 +39,9 @@ import { openSecret, webhookSecretKey } from './webhookSecrets.ts';
  */
 const HEALTH_MARK_REUSE_MS = 1000;
 
+/** Poll ticks between repairs of every queue (repairQueueHeads): a minute at the default 1 s poll. */
+const REPAIR_ALL_EVERY_TICKS = 60;
+
 export interface DispatcherOptions {
   db: Database;
   clock: Clock;
@@ -118,12 +121,15 @@ export class WebhookDispatcher {
   async start(): Promise<void> {
     await this.prepare();
     this.#background = true;
-    this.#repairAll = true; // whatever an earlier run left
     this.#unlisten = await this.#db.listen(WEBHOOK_CHANNEL, (payload) => {
       if (payload) this.#toRepair.add(Number(payload));
       this.wake();
     });
+    let ticks = 0;
     const tick = () => {
+      // At start (whatever an earlier run left) and then every minute, a repair of every queue: a safety
+      // net for a notification lost with a database connection.
+      if (ticks++ % REPAIR_ALL_EVERY_TICKS === 0) this.#repairAll = true;
       this.wake();
       if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
     };
@@ -187,12 +193,7 @@ export class WebhookDispatcher {
         this.#again = false;
         const room = this.#concurrency - this.#inFlight.size;
         if (room <= 0 || this.#stopped) break;
-        if (this.#repairAll || this.#toRepair.size > 0) {
-          const payments = this.#repairAll ? 'all' : [...this.#toRepair];
-          this.#repairAll = false;
-          this.#toRepair.clear();
-          await repairQueueHeads(this.#db, payments);
-        }
+        if (this.#repairAll || this.#toRepair.size > 0) await this.#repair();
         const inFlight = new Map<string, number>();
         for (const job of this.#inFlight.values()) inFlight.set(job.registrationId, (inFlight.get(job.registrationId) ?? 0) + 1);
         const claimed = await claimDeliveries(this.#db, {
@@ -216,6 +217,21 @@ export class WebhookDispatcher {
       if (this.#again) this.wake();
     });
     return this.#pumping;
+  }
+
+  /** Runs the repairs asked for; they stay asked for when the database fails meanwhile. */
+  async #repair(): Promise<void> {
+    const all = this.#repairAll;
+    const payments = [...this.#toRepair];
+    this.#repairAll = false;
+    this.#toRepair.clear();
+    try {
+      await repairQueueHeads(this.#db, all ? 'all' : payments);
+    } catch (error) {
+      if (all) this.#repairAll = true;
+      for (const id of payments) this.#toRepair.add(id);
+      throw error;
+    }
   }
 
   #launch(delivery: ClaimedDelivery): void {

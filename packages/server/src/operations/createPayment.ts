@@ -1,7 +1,9 @@
 /**
  * Create payment (spec §5) in one transaction: the idempotency key first (§12.1), then the rules of
  * §5.2 in their order — 1–12 (pure), 13 reference uniqueness, 14 customer resolution, 15–16
- * availability — then the payment row and its CREATED event.
+ * availability — then the payment row and its CREATED event. A plain create (no customer to resolve, no
+ * card passthrough) does all of it in one statement, since its rules need no database read before the
+ * insert (plainCreate).
  *
  * Like capture/refund/cancel, a coded refusal (4xx with an ErrorCode) is stored against the key, so the
  * same key and request get the same 4xx again; un-coded validation errors are not stored (the client

@@ -145,13 +145,14 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {
+      // Each worker takes its start slot before it waits for it: slots computed after the wait would let
+      // every idle worker wake for the same slot, and the "rate" would be bursts at full concurrency.
+      const slot = started++;
       if (options.rate > 0) {
-        const due = startedAt + (started / options.rate) * 1000;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (performance.now() >= deadline) return;
+        const due = startedAt + (slot / options.rate) * 1000;
+        if (due >= deadline) return;
+        if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
       }
-      started += 1;
       try {
         await (options.mode === 'creates' ? createOnly(sharedToken) : lifecycle());
       } catch (error) {

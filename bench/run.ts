@@ -6,8 +6,9 @@
  *   2. Kassa (rate limits off) under concurrent full payment lifecycles from a separate load process,
  *      with a webhook receiver — per-operation throughput and latency, lifecycles/s, writes/s, memory;
  *   3. webhook delivery lag at half of that peak rate;
- *   4. create-payment load against Kassa and against Stoplight Prism serving the published OpenAPI
- *      document (a stateless mock, what users run today);
+ *   4. create-payment load against Kassa, against Stoplight Prism serving the published OpenAPI
+ *      document (a stateless mock, what users run today) and against a bare node:http server (the
+ *      machine's HTTP ceiling for that load);
  *   5. the same lifecycle load on the embedded PGlite store (no target, must run without errors).
  * Results go to bench/results/<timestamp>.json and docs/benchmarks.md.
  *
@@ -184,6 +185,26 @@ function pgbenchTps(): number {
   return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
 }
 
+/** The same create load against bench/bareServer.ts: what one Node process answers when it does nothing else. */
+async function bareCreates(): Promise<LoadResult> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'bench/bareServer.ts'), String(port)], { stdio: 'ignore' });
+  try {
+    await waitFor(`http://127.0.0.1:${port}/`);
+    return await runLoad({
+      mode: 'creates',
+      baseUrl: `http://127.0.0.1:${port}`,
+      concurrency,
+      durationSeconds: Math.max(10, duration / 2),
+      rate: 0,
+      webhooks: false,
+      prism: true,
+    });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 async function prismCreates(): Promise<LoadResult | undefined> {
   const tools = join(root, 'bench/.tools');
   const prism = join(tools, 'node_modules/.bin/prism');
@@ -276,6 +297,8 @@ async function main(): Promise<void> {
   await kassa.stop();
 
   const prism = flags['skip-prism'] ? undefined : await prismCreates();
+  log('create-payment load against a bare node:http server');
+  const bare = await bareCreates();
 
   let pglite: LoadResult | undefined;
   if (!flags['skip-pglite']) {
@@ -301,11 +324,13 @@ async function main(): Promise<void> {
     pgbenchSimpleUpdateTps: pgbench,
     peak: { ...peak.result, memory: peak.memory },
     halfLoad: half,
-    creates: { kassa: kassaCreates, prism },
+    creates: { kassa: kassaCreates, prism, bare },
     ratios: {
       writesPerSecondOverPgbenchTps: round(peak.result.writesPerSecond / pgbench),
       createThroughputOverPrism: prism ? round(kassaCreates.operations.create!.perSecond / prism.operations.create!.perSecond) : undefined,
       createP99OverPrismP99: prism ? round(kassaCreates.operations.create!.p99 / prism.operations.create!.p99) : undefined,
+      createThroughputOverBare: round(kassaCreates.operations.create!.perSecond / bare.operations.create!.perSecond),
+      prismThroughputOverBare: prism ? round(prism.operations.create!.perSecond / bare.operations.create!.perSecond) : undefined,
     },
     soak,
     pglite,
@@ -366,7 +391,9 @@ with PostgreSQL on the same machine. Raw results: \`bench/results/\`.
    and refunded events. "Writes" are create, approve, capture and refund calls (5 per lifecycle).
 3. The same lifecycles at **half of that peak rate**, for webhook delivery lag (event timestamp → receiver got it).
 4. **Create-payment only** load against Kassa, then against **Stoplight Prism** mocking \`shared/openapi/epayment.v1.yml\`
-   (Prism at its least verbose log level, to give it its best case).
+   (Prism at its least verbose log level, to give it its best case), then against a **bare \`node:http\`** server
+   (bench/bareServer.ts: parses the body, answers 201, stores nothing): the most this machine answers to this load
+   process, the reference both create figures are read against.
 5. The lifecycle load on the **embedded PGlite** store (no target; it must run without errors).
 
 ## Status
@@ -408,6 +435,7 @@ What the figures show, and where the time goes (\`node --cpu-prof\` on the serve
 | lifecycles per second (peak) | ${round(r.peak.lifecyclesPerSecond)} | |
 | create throughput ÷ Prism's | **${r.ratios.createThroughputOverPrism ?? 'not run'}** | ≥ 3 |
 | create p99 ÷ Prism's p99 | **${r.ratios.createP99OverPrismP99 ?? 'not run'}** | < 1 |
+| creates/s of Kassa / Prism / bare node:http, and each ÷ bare | ${r.creates.kassa.operations.create.perSecond} / ${r.creates.prism?.operations.create.perSecond ?? 'not run'} / ${r.creates.bare?.operations.create.perSecond ?? 'not run'}; ${r.ratios.createThroughputOverBare ?? '?'} / ${r.ratios.prismThroughputOverBare ?? '?'} / 1 | |
 | webhook delivery lag at half load, p50 / p99 (ms) | ${r.halfLoad.webhooks?.received ? `${r.halfLoad.webhooks.lagMs.p50} / **${r.halfLoad.webhooks.lagMs.p99}**` : '**no delivery within the run**'} (${r.halfLoad.webhooks?.received ?? 0} received) | p99 < 250 |
 | webhooks of the peak phase, lag p50 / p99 (ms), outbox drained after the load stopped | ${r.peak.webhooks?.received ?? 0}: ${r.peak.webhooks?.lagMs.p50} / ${r.peak.webhooks?.lagMs.p99}, ${r.peak.webhooks?.drainMs ?? '?'} ms | |
 | server memory during peak load, start / peak / end (MiB) | ${r.peak.memory.startMiB} / ${r.peak.memory.peakMiB} / ${r.peak.memory.endMiB} | flat |
@@ -421,7 +449,7 @@ ${table(r.peak)}
 Kassa:
 
 ${table(r.creates.kassa)}
-${r.creates.prism ? `\nPrism:\n\n${table(r.creates.prism)}\n` : ''}
+${r.creates.prism ? `\nPrism:\n\n${table(r.creates.prism)}\n` : ''}${r.creates.bare ? `\nBare node:http:\n\n${table(r.creates.bare)}\n` : ''}
 ${r.pglite ? `### Embedded PGlite store\n\n${round(r.pglite.lifecyclesPerSecond)} lifecycles/s, webhook lag p99 ${r.pglite.webhooks?.lagMs.p99} ms, failures: ${r.pglite.failures.length}.\n\n${table(r.pglite)}\n` : ''}`;
 }
 

@@ -151,6 +151,21 @@ test('two creates of one reference with different keys at the same moment: one 2
   assert.equal(await createdEvents(body.reference as string), 1);
 });
 
+test('one key, several references at the same moment: one payment, the others 409 / 4020 and nothing of theirs stored', async () => {
+  for (let round = 0; round < 3; round++) {
+    const key = randomUUID();
+    const bodies = [bodyFor(), bodyFor(), bodyFor(), bodyFor()];
+    const replies = await Promise.all(bodies.map((body) => create(server, body, { key })));
+    const winners = replies.filter((r) => r.status === 201);
+    assert.equal(winners.length, 1, replies.map((r) => `${r.status} ${r.text}`).join('\n'));
+    for (const reply of replies) if (reply.status !== 201) assertErrorCode(reply, 409, 4020, 'POST', PAYMENTS);
+    const stored = await Promise.all(bodies.map((body) => countPayments(body.reference as string)));
+    assert.deepEqual(
+      stored,
+      replies.map((r) => (r.status === 201 ? 1 : 0)),
+    );
+  }
+});
 test('the same reference in two sales units is two payments; keys are per sales unit too', async () => {
   const key = randomUUID();
   const no = bodyFor(NO);

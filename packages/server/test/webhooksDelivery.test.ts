@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { applyTransition } from '../src/operations/applyTransition.ts';
@@ -385,6 +386,32 @@ test('in production mode a delivery never connects to a private address, whateve
     assert.equal(tls.outcome, 'tls_error', tls.error ?? '');
   } finally {
     await receiver.close();
+  }
+});
+
+test('connections are kept alive; one the receiver dropped while idle is no failure of the receiver', async () => {
+  // Answers the first request on each connection, and resets a connection that brings a second one.
+  const connections: number[] = [];
+  const receiver = createNetServer((socket) => {
+    const index = connections.push(0) - 1;
+    socket.on('data', (chunk: Buffer) => {
+      if (!chunk.toString('latin1').includes('\r\n\r\n')) return;
+      connections[index] = (connections[index] ?? 0) + 1;
+      if (connections[index] === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n');
+      else socket.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
+  try {
+    const request = { url: `http://127.0.0.1:${port}/hook`, body: '{}', headers: { 'content-type': 'application/json' } };
+    assert.equal((await postWebhook(request)).outcome, 'delivered');
+    const again = await postWebhook(request);
+    assert.equal(again.outcome, 'delivered', again.error ?? '');
+    // The second webhook went out on the kept connection first, then on a new one.
+    assert.deepEqual(connections, [2, 1]);
+  } finally {
+    receiver.close();
   }
 });
 

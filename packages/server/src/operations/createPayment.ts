@@ -15,7 +15,7 @@ import { DomainError, retryableCodes } from '../errors.ts';
 import { acceptCreate, type CreateContext, checkAvailability, customerToIdentify } from '../payments/createPaymentRules.ts';
 import type { Payment } from '../payments/types.ts';
 import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
-import type { Database, Queryable } from '../store/database.ts';
+import { type Database, PgError, pgErrorCode, type Queryable } from '../store/database.ts';
 import { claimIdempotencyKey, findPayment, insertPayment, type NewPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
 import type { StoredOutcome } from './idempotency.ts';
 import { resolveCustomer } from './resolveCustomer.ts';
@@ -43,17 +43,22 @@ const OPERATION = 'create';
 
 export async function createPayment(db: Database, call: CreateCall): Promise<CreateResult> {
   const msn = call.salesUnit.msn;
-  const outcome = await db.transaction(async (tx): Promise<CreateResult | { refusal: DomainError }> => {
-    const plain = plainCreate(call);
-    if (plain) {
-      // One statement claims the key (with the 201 to replay), inserts the payment and its CREATED event.
-      const body = call.respond({ id: 0, ...plain });
-      const claim = { operation: OPERATION, key: call.idempotencyKey, fingerprint: call.fingerprint, status: 201, body };
-      const { payment, claimed } = await insertPayment(tx, plain, createdEvent(call, plain), claim);
+  const plain = plainCreate(call);
+  if (plain) {
+    // One statement, atomic without a transaction around it: claims the key (with the 201 to replay),
+    // inserts the payment and its CREATED event. Nothing written means the key was used before or
+    // the reference exists; the general path below tells which, in the spec's order.
+    const body = call.respond({ id: 0, ...plain });
+    const claim = { operation: OPERATION, key: call.idempotencyKey, fingerprint: call.fingerprint, status: 201, body };
+    try {
+      const payment = await insertPayment(db, plain, createdEvent(call, plain), claim);
       if (payment) return { status: 201, body, created: payment };
-      if (claimed) return refuse(tx, call, referenceExists(plain.reference));
-      // The key was used before: the general path below finds what it holds.
+    } catch (error) {
+      // A concurrent request claimed the same key first; the general path waits for it and replays.
+      if (pgErrorCode(error) !== PgError.uniqueViolation) throw error;
     }
+  }
+  const outcome = await db.transaction(async (tx): Promise<CreateResult | { refusal: DomainError }> => {
     // A concurrent identical request waits here on the key's unique index until this one commits.
     const existing = await claimIdempotencyKey(tx, msn, OPERATION, call.idempotencyKey, call.fingerprint, call.now);
     if (existing) {
@@ -123,7 +128,7 @@ async function insertNewPayment(tx: Queryable, call: CreateCall): Promise<Paymen
   const passthrough = request.paymentMethod.type === 'CARD_PASSTHROUGH' ? call.passthrough : undefined;
   await passthrough?.check(tx, request);
   const fields = newPayment(call, accepted, user);
-  const { payment } = await insertPayment(tx, fields, createdEvent(call, fields));
+  const payment = await insertPayment(tx, fields, createdEvent(call, fields));
   // Another request with the same reference (and another key) committed first.
   if (!payment) throw referenceExists(request.reference);
   await passthrough?.record(tx, payment);

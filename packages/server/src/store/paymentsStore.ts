@@ -79,39 +79,37 @@ export interface CreateClaim {
 
 /**
  * Inserts a new payment and its CREATED event (with the event's webhook outbox) in one statement.
- * `payment` is null when the reference exists for the sales unit (rule 13), and then nothing is
- * written. With `claim`, the same statement first claims the idempotency key with the outcome to
- * replay, and inserts the payment only when the key was new (`claimed`).
+ * Null when the reference exists for the sales unit (rule 13), and then nothing is written.
+ *
+ * With `claim`, the statement is a whole create on its own, run without a transaction around it: it
+ * inserts the payment only while the idempotency key is unused, and claims the key, with the outcome
+ * to replay, for the payment it inserted. Null then also means the key was used before. A concurrent
+ * claim of the same key makes the claim fail with a unique violation on idempotency_keys, and the
+ * statement, payment included, rolls back: a payment never exists without its key, nor a key holding
+ * a 201 without its payment.
  */
-export async function insertPayment(
-  tx: Queryable,
-  p: NewPayment,
-  created: NewEvent,
-  claim?: CreateClaim,
-): Promise<{ payment: Payment | null; claimed: boolean }> {
-  const { rows } = await tx.query<PaymentRow & { claimed: number }>(
-    `with claimed as (
-       ${
-         claim
-           ? `insert into idempotency_keys (msn, operation, key, fingerprint, created_at, status, body)
-              values ($1, $24, $25, $26, $12, $27, $28)
-              on conflict (msn, operation, key) do nothing
-              returning 1`
-           : 'select 1'
-       }
-     ),
-     inserted as (
+export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEvent, claim?: CreateClaim): Promise<Payment | null> {
+  const { rows } = await tx.query<PaymentRow>(
+    `with inserted as (
        insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
          redirect_token, request, customer_phone, created_at, expires_at)
        select $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::text, $10::jsonb, $11::text,
               $12::timestamptz, $13::timestamptz
-        where exists (select 1 from claimed)
+       ${claim ? 'where not exists (select 1 from idempotency_keys where msn = $1 and operation = $24 and key = $25)' : ''}
        on conflict (msn, reference) do nothing
        returning *
      ),
+     ${
+       claim
+         ? `claimed as (
+              insert into idempotency_keys (msn, operation, key, fingerprint, created_at, status, body)
+              select $1, $24, $25, $26, $12, $27, $28 from inserted
+              returning 1
+            ),`
+         : ''
+     }
      ${eventCtes(14, 'inserted.id', 'from inserted')}
-     select (select count(*) from claimed) as claimed, inserted.*, (select count(*) from notified) as notified
-       from (select 1) one left join inserted on true`,
+     select inserted.*, (select count(*) from notified) as notified from inserted`,
     [
       p.msn,
       p.reference,
@@ -130,8 +128,7 @@ export async function insertPayment(
       ...(claim ? [claim.operation, claim.key, claim.fingerprint, claim.status, JSON.stringify(claim.body ?? null)] : []),
     ],
   );
-  const row = rows[0] as PaymentRow & { claimed: number };
-  return { payment: row.id === null ? null : toPayment(row), claimed: Number(row.claimed) > 0 };
+  return rows[0] ? toPayment(rows[0]) : null;
 }
 
 export async function findPayment(db: Queryable, msn: string, reference: string): Promise<Payment | null> {

@@ -67,13 +67,39 @@ function classify(error: Error & { code?: string }): AttemptOutcome {
   return 'connect_error';
 }
 
-export function postWebhook(request: WebhookRequest): Promise<AttemptResult> {
+/**
+ * Connections to receivers are kept alive between attempts: under load a fresh TCP connection per
+ * webhook costs more than the webhook. Production mode's sockets (checked against private addresses
+ * when they connected) never serve test mode's calls, and the other way round.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, refusePrivateAddresses: boolean): http.Agent {
+  const name = `${protocol}${refusePrivateAddresses}`;
+  let agent = agents.get(name);
+  if (!agent) {
+    const options = { keepAlive: true, maxFreeSockets: 64 };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(name, agent);
+  }
+  return agent;
+}
+
+export async function postWebhook(request: WebhookRequest): Promise<AttemptResult> {
+  const { staleConnection, ...result } = await attempt(request, true);
+  if (!staleConnection) return result;
+  // A kept-alive connection the receiver closed while it was idle fails before the request reached
+  // anyone (Node's `reusedSocket`); that is not the receiver's failure, so it goes again on a new one.
+  const { staleConnection: _, ...again } = await attempt(request, false);
+  return again;
+}
+
+function attempt(request: WebhookRequest, reuse: boolean): Promise<AttemptResult & { staleConnection?: boolean }> {
   const timeoutMs = request.timeoutMs ?? RECEIVER_DEADLINE_MS;
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
+    const finish = (result: Omit<AttemptResult, 'durationMs'> & { staleConnection?: boolean }) => {
       if (settled) return;
       settled = true;
       resolve({ ...result, durationMs: elapsed() });
@@ -87,9 +113,7 @@ export function postWebhook(request: WebhookRequest): Promise<AttemptResult> {
     const options: https.RequestOptions = {
       method: 'POST',
       headers: { ...request.headers, 'content-length': String(body.length) },
-      // A fresh connection per attempt: a reused keep-alive socket that the receiver closed meanwhile
-      // would fail an attempt that never reached it.
-      agent: false,
+      agent: reuse ? agentFor(target.protocol, request.refusePrivateAddresses === true) : false,
       minVersion: 'TLSv1.2',
       ...(request.refusePrivateAddresses ? { lookup: publicOnlyLookup } : {}),
     };
@@ -121,7 +145,13 @@ export function postWebhook(request: WebhookRequest): Promise<AttemptResult> {
     if (request.signal?.aborted) onAbort();
     request.signal?.addEventListener('abort', onAbort, { once: true });
     req.on('error', (error: Error & { code?: string }) => {
-      finish({ outcome: classify(error), httpStatus: null, error: error.code ? `${error.code}: ${error.message}` : error.message });
+      const staleConnection = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      finish({
+        outcome: classify(error),
+        httpStatus: null,
+        error: error.code ? `${error.code}: ${error.message}` : error.message,
+        staleConnection,
+      });
       done();
     });
     req.on('close', () => {

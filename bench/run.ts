@@ -400,30 +400,41 @@ with PostgreSQL on the same machine. Raw results: \`bench/results/\`.
 
 ${verdicts(r)}
 
-What the figures show, and where the time goes (\`node --cpu-prof\` on the server, \`top\` during the load):
+What the figures show, and where the time goes (\`node --cpu-prof\` on the server, \`top\` and \`pg_stat_statements\`
+during the load; the A/B figures below come from 10–20 s runs of bench/load.ts against one server, before and
+after a change, on this machine):
 
-- **The machine is the limit, not one component.** Under peak load the server process uses most of one core,
-  PostgreSQL's backends most of the other, and the load process the rest; the cores are saturated. On this
-  virtual machine every system call is expensive: a loopback HTTP round trip between two processes costs
-  about 0.7 ms even against a bare \`node:http\` server, and a quarter of the server's CPU profile is \`writev\`
-  (one per database statement). pgbench spends its whole budget inside PostgreSQL; Kassa's lifecycle adds
-  nine HTTP requests and five webhook deliveries (each an HTTP request and a transaction) to its writes.
-- **Round trips per lifecycle** (token → … → events, with its five webhook deliveries): the database
-  statements went from 66 to about 33 (counted per statement text under this load): a transition (payment update, event, webhook outbox,
-  idempotent outcome) is one statement, and so are the row lock with the idempotency claim, a create's
-  payment with its CREATED event, and a delivered webhook with its attempt record and the claim of the
-  payment's next event. What remains is BEGIN/COMMIT around each API write, the reads of token, GET and
-  events, and one claim per round of deliveries.
-- **Webhooks** keep up now: a claim reads only due queue heads (an index range per registration,
-  migration 008) instead of ranking the whole pending backlog, a finished delivery claims its payment's
-  next event in the same statement (recording a success is one statement), and one receiver may have 16
-  attempts in flight. A payment's events still go out one after another (order per payment, §4.5).
-- **Create-only against Prism**: Prism answers from memory without storing anything; Kassa's create
-  validates, commits a transaction (payment, event, idempotency record) with fsync and writes the
-  request log. Its latency is set by the machine's round-trip cost above.
-- Next steps, measured against these figures: pipelined statements (BEGIN and the first statement in one
-  round trip; a driver with pipelining), webhook connections kept alive for a second between attempts,
-  the lock and idempotency claim in one statement, and \`--workers 2\` on a machine with more cores.
+- **The machine is the limit, not one component.** Under peak load the server process uses about three
+  quarters of one core, PostgreSQL's backends most of the other, and the load process the rest; the cores are
+  saturated. The largest item of the server's CPU profile, a quarter to a third of it, is socket writes
+  (\`writev\`, one per database statement and per HTTP answer): loopback I/O is expensive on this virtual
+  machine. pgbench spends its whole budget inside PostgreSQL; Kassa's lifecycle adds nine HTTP requests and
+  five webhook deliveries (each an HTTP request and a database write) to its five counted writes.
+- **Creates against the machine's HTTP ceiling.** The bare \`node:http\` server answers
+  ${r.creates.bare?.operations.create.perSecond ?? '?'} creates/s to the same load process; Prism reaches ${r.ratios.prismThroughputOverBare ?? '?'} of that and Kassa
+  ${r.ratios.createThroughputOverBare ?? '?'}. Three times Prism would be ${r.ratios.prismThroughputOverBare ? round(3 * r.ratios.prismThroughputOverBare) : '?'} of a server that stores nothing. A Kassa create
+  costs about 0.8 ms of server CPU and 0.9 ms of PostgreSQL CPU (0.5–0.6 ms of it executing its one
+  statement: the payment with its ten index entries, the CREATED event, the idempotency record), so on two
+  cores shared with the load process it cannot reach three times a stateless mock. Its p99 follows from the
+  same queueing: 32 requests in flight over a server that answers fewer per second.
+- **Round trips.** The statements per lifecycle went from 66 to about 33: a transition (payment update,
+  event, webhook outbox, idempotent outcome) is one statement, and so are the row lock with the idempotency
+  claim and a delivered webhook with its attempt record and the claim of the payment's next event. A plain
+  create is one statement without a transaction around it (atomic on its own; a concurrent claim of the same
+  key fails it whole and it takes the general path), and every other transaction sends its BEGIN together with
+  its first statement (node-postgres pipeline mode): a create is one round trip instead of three, a capture
+  three instead of four.
+- **Webhooks** keep up: a claim reads only due queue heads (migration 008), a finished delivery claims its
+  payment's next event in the same statement, one receiver may have 16 attempts in flight, and connections to
+  receivers are kept alive (A/B: 52 → 59 lifecycles/s, peak-phase lag p50 2964 → 1214 ms). A payment's events
+  still go out one after another (order per payment, §4.5), so under saturation the lag is the queue.
+- **Half load is a steady rate.** Until this run the load process took a lifecycle's start slot after waiting
+  for it, so every idle worker woke for the same slot and "half load" ran as bursts of 32 lifecycles at once;
+  the half-load lag (p99 411 ms in the previous report) measured those bursts. Slots are now taken before the
+  wait (A/B at the same rate: p99 378 → 69 ms).
+- Next steps, measured against these figures: a Unix socket to a local PostgreSQL (A/B: +7 % creates/s), the
+  dashboard's five payment indexes folded into fewer (A/B: −10 % statement time, no throughput change
+  measurable), concurrent creates batched into one statement, and \`--workers\` on a machine with more cores.
 
 ## Results
 

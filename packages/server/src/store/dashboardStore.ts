@@ -63,12 +63,16 @@ export function paymentsQuery(filter: PaymentFilter): { sql: string; params: unk
     const before = filter.before;
     add((p) => `(created_at, id) < (${p(before.createdAt)}::timestamptz, ${p(before.id)}::bigint)`);
   }
-  const sql = `select id, msn, reference, state, currency, amount, authorized_amount, captured_amount, cancelled_amount,
-            refunded_amount, user_flow, created_at
-       from payments
-      ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
-      order by created_at desc, id desc
-      limit ${p(params, filter.limit)}`;
+  const columns = `id, msn, reference, state, currency, amount, authorized_amount, captured_amount, cancelled_amount,
+            refunded_amount, user_flow, created_at`;
+  const conditions = where.length > 0 ? `where ${where.join(' and ')}` : '';
+  const order = `order by created_at desc, id desc limit ${p(params, filter.limit)}`;
+  // A reference prefix is a search: its matches are found first (text_pattern_ops index), then ordered.
+  // Left to itself the planner may walk the time index backwards hoping to meet matches early, which a
+  // rare prefix turns into a walk through the whole table.
+  const sql = filter.referencePrefix
+    ? `with matched as materialized (select ${columns} from payments ${conditions}) select * from matched ${order}`
+    : `select ${columns} from payments ${conditions} ${order}`;
   return { sql, params };
 }
 

@@ -417,7 +417,8 @@ after a change, on this machine):
   statement: the payment with its ten index entries, the CREATED event, the idempotency record), so on two
   cores shared with the load process it cannot reach three times a stateless mock. Its p99 follows from the
   same queueing: 32 requests in flight over a server that answers fewer per second.
-- **Round trips.** The statements per lifecycle went from 66 to about 33: a transition (payment update,
+- **Round trips.** The statements per lifecycle went from 66 to about 33 (counted per statement text before
+  the one-statement create, which removes two more): a transition (payment update,
   event, webhook outbox, idempotent outcome) is one statement, and so are the row lock with the idempotency
   claim and a delivered webhook with its attempt record and the claim of the payment's next event. A plain
   create is one statement without a transaction around it (atomic on its own; a concurrent claim of the same

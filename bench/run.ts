@@ -433,6 +433,10 @@ after a change, on this machine):
   for it, so every idle worker woke for the same slot and "half load" ran as bursts of 32 lifecycles at once;
   the half-load lag (p99 411 ms in the previous report) measured those bursts. Slots are now taken before the
   wait (A/B at the same rate: p99 378 → 69 ms).
+- **Memory**: the soak's resident size grows in steps while V8 reserves heap, then holds. The live heap
+  does not grow: with a forced GC every 30 s through a 5-minute half-load run (\`node --expose-gc\`,
+  \`process.memoryUsage()\`), it stayed between 25 and 31 MiB and fell back to 25, while the reserved heap
+  stayed near 160 MiB and the resident size at 278–281 MiB.
 - Next steps, measured against these figures: a Unix socket to a local PostgreSQL (A/B: +7 % creates/s), the
   dashboard's five payment indexes folded into fewer (A/B: −10 % statement time, no throughput change
   measurable), concurrent creates batched into one statement, and \`--workers\` on a machine with more cores.

@@ -151,6 +151,21 @@ test('two creates of one reference with different keys at the same moment: one 2
   assert.equal(await createdEvents(body.reference as string), 1);
 });
 
+test('forty creates at once (written together): each its own payment, event and key, each replay its own answer', async () => {
+  const bodies = Array.from({ length: 40 }, () => bodyFor());
+  const keys = bodies.map(() => randomUUID());
+  const replies = await Promise.all(bodies.map((body, i) => create(server, body, { key: keys[i] })));
+  const replays = await Promise.all(bodies.map((body, i) => create(server, body, { key: keys[i] })));
+  for (const [i, body] of bodies.entries()) {
+    assertCreated(replies[i] as (typeof replies)[number], body.reference as string);
+    assert.equal(replays[i]?.text, replies[i]?.text);
+    assert.equal(await countPayments(body.reference as string), 1);
+    assert.equal(await createdEvents(body.reference as string), 1);
+  }
+  const tokens = new Set(replies.map((reply) => new URL(reply.body.redirectUrl).searchParams.get('token')));
+  assert.equal(tokens.size, bodies.length, 'every payment has its own landing token');
+});
+
 test('one key, several references at the same moment: one payment, the others 409 / 4020 and nothing of theirs stored', async () => {
   for (let round = 0; round < 3; round++) {
     const key = randomUUID();

@@ -17,6 +17,7 @@ import type { Payment } from '../payments/types.ts';
 import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
 import { type Database, PgError, pgErrorCode, type Queryable } from '../store/database.ts';
 import { claimIdempotencyKey, findPayment, insertPayment, type NewPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
+import { CreateBatch } from './createBatch.ts';
 import type { StoredOutcome } from './idempotency.ts';
 import { resolveCustomer } from './resolveCustomer.ts';
 
@@ -41,17 +42,25 @@ export interface CreateResult extends StoredOutcome {
 
 const OPERATION = 'create';
 
+const batches = new WeakMap<Database, CreateBatch>();
+function batchOf(db: Database): CreateBatch {
+  let batch = batches.get(db);
+  if (!batch) batches.set(db, (batch = new CreateBatch(db)));
+  return batch;
+}
+
 export async function createPayment(db: Database, call: CreateCall): Promise<CreateResult> {
   const msn = call.salesUnit.msn;
   const plain = plainCreate(call);
   if (plain) {
-    // One statement, atomic without a transaction around it: claims the key (with the 201 to replay),
-    // inserts the payment and its CREATED event. Nothing written means the key was used before or
-    // the reference exists; the general path below tells which, in the spec's order.
+    // One statement, atomic without a transaction around it (shared with the creates that arrive in the
+    // same turn, createBatch.ts): claims the key (with the 201 to replay), inserts the payment and its
+    // CREATED event. Nothing written means the key was used before or the reference exists; the general
+    // path below tells which, in the spec's order.
     const body = call.respond({ id: 0, ...plain });
     const claim = { operation: OPERATION, key: call.idempotencyKey, fingerprint: call.fingerprint, status: 201, body };
     try {
-      const payment = await insertPayment(db, plain, createdEvent(call, plain), claim);
+      const payment = await batchOf(db).insert({ payment: plain, claim }, createdEvent(call, plain));
       if (payment) return { status: 201, body, created: payment };
     } catch (error) {
       // A concurrent request claimed the same key first; the general path waits for it and replays.

@@ -131,6 +131,77 @@ export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEv
   return rows[0] ? toPayment(rows[0]) : null;
 }
 
+/** A plain create as insertPaymentsClaimingKeys takes it: the payment and the key claim holding its 201. */
+export interface ClaimedCreate {
+  payment: NewPayment;
+  claim: CreateClaim;
+}
+
+/**
+ * insertPayment with `claim` for several creates in one statement: a group commit, so creates that
+ * arrive together share one round trip, one commit and one WAL flush. Each create is written exactly
+ * as insertPayment would write it alone, and the result lists the payments written (a create left out
+ * found its key used or its reference taken). One claim of a key that another create in the batch, or
+ * a concurrent request, claimed too fails the whole statement with a unique violation: nothing is
+ * written, and the caller runs the creates one by one.
+ */
+export async function insertPaymentsClaimingKeys(db: Queryable, creates: readonly ClaimedCreate[]): Promise<Payment[]> {
+  const input = creates.map(({ payment: p, claim }) => ({
+    msn: p.msn,
+    reference: p.reference,
+    psp_reference: p.pspReference,
+    state: p.state,
+    currency: p.currency,
+    amount: p.amount,
+    user_flow: p.userFlow,
+    payment_method_type: p.paymentMethodType,
+    redirect_token: p.redirectToken,
+    request: p.request,
+    customer_phone: p.customerPhone,
+    created_at: p.createdAt,
+    expires_at: p.expiresAt,
+    operation: claim.operation,
+    key: claim.key,
+    fingerprint: claim.fingerprint,
+    status: claim.status,
+    body: claim.body ?? null,
+  }));
+  const { rows } = await db.query<PaymentRow>(
+    `with input as (
+       select * from jsonb_to_recordset($1::jsonb) as i (msn text, reference text, psp_reference uuid, state text, currency text,
+         amount bigint, user_flow text, payment_method_type text, redirect_token text, request jsonb, customer_phone text,
+         created_at timestamptz, expires_at timestamptz, operation text, key text, fingerprint text, status integer, body jsonb)
+     ),
+     inserted as (
+       insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
+         redirect_token, request, customer_phone, created_at, expires_at)
+       select msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type, redirect_token, request,
+              customer_phone, created_at, expires_at
+         from input i
+        where not exists (select 1 from idempotency_keys k where k.msn = i.msn and k.operation = i.operation and k.key = i.key)
+       on conflict (msn, reference) do nothing
+       returning *
+     ),
+     claimed as (
+       insert into idempotency_keys (msn, operation, key, fingerprint, created_at, status, body)
+       select i.msn, i.operation, i.key, i.fingerprint, i.created_at, i.status, coalesce(i.body, 'null'::jsonb)
+         from inserted p join input i on i.psp_reference = p.psp_reference
+       returning 1
+     ),
+     written as (
+       insert into payment_events (payment_id, msn, reference, psp_reference, name, amount, currency, occurred_at,
+         idempotency_key, success, extra)
+       select p.id, p.msn, p.reference, p.psp_reference::text, 'CREATED', p.amount, p.currency, p.created_at, i.key, true, null
+         from inserted p join input i on i.psp_reference = p.psp_reference
+       returning *
+     ),
+     ${OUTBOX_CTES}
+     select inserted.*, (select count(*) from notified) as notified from inserted`,
+    [JSON.stringify(input)],
+  );
+  return rows.map(toPayment);
+}
+
 export async function findPayment(db: Queryable, msn: string, reference: string): Promise<Payment | null> {
   const { rows } = await db.query<PaymentRow>('select * from payments where msn = $1 and reference = $2', [msn, reference]);
   return rows[0] ? toPayment(rows[0]) : null;

@@ -417,8 +417,8 @@ after a change, on this machine):
   executing its statement: the payment with its ten index entries, the CREATED event, the idempotency
   record); sharing the statement saves the round trip and the commit, not the rows and index entries, so on
   two cores shared with the load process a create that stores all that cannot reach three times a stateless
-  mock. Its p99 follows from the
-  same queueing: 32 requests in flight over a server that answers fewer per second.
+  mock. Its p99 is below Prism's since the group commit: the 32 creates in flight wait for
+  a shared commit instead of queueing for database connections one statement at a time.
 - **Round trips.** The statements per lifecycle went from 66 to about 33 (counted per statement text before
   the one-statement create, which removes two more): a transition (payment update,
   event, webhook outbox, idempotent outcome) is one statement, and so are the row lock with the idempotency
@@ -437,8 +437,8 @@ after a change, on this machine):
   for it, so every idle worker woke for the same slot and "half load" ran as bursts of 32 lifecycles at once;
   the half-load lag (p99 411 ms in the previous report) measured those bursts. Slots are now taken before the
   wait (A/B at the same rate: p99 378 → 69 ms).
-- **Memory**: the soak's resident size grows in steps while V8 reserves heap, then holds. The live heap
-  does not grow: with a forced GC every 30 s through a 5-minute half-load run (\`node --expose-gc\`,
+- **Memory**: the soak's resident size follows V8's heap reservations (it grows in steps, and falls back
+  when V8 returns memory). The live heap does not grow: with a forced GC every 30 s through a 5-minute half-load run (\`node --expose-gc\`,
   \`process.memoryUsage()\`), it stayed between 25 and 31 MiB and fell back to 25, while the reserved heap
   stayed near 160 MiB and the resident size at 278–281 MiB.
 - Next steps, measured against these figures: a Unix socket to a local PostgreSQL (A/B: +7 % creates/s), the

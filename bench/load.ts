@@ -17,8 +17,8 @@ interface Options {
   rate: number;
   /** Register a webhook to a local receiver and measure delivery lag. */
   webhooks: boolean;
-  /** The target is Stoplight Prism (no token endpoint). */
-  prism?: boolean;
+  /** The target has no token endpoint and takes any Bearer token (Prism, the bare reference server). */
+  tokenless?: boolean;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -140,8 +140,7 @@ async function main(): Promise<void> {
   const deadline = performance.now() + options.durationSeconds * 1000;
   const startedAt = performance.now();
   let started = 0;
-  // Prism mocks only the ePayment document: it has no token endpoint and accepts any Bearer token.
-  const sharedToken = options.mode !== 'creates' ? '' : options.prism ? 'prism-accepts-any-token' : await accessToken();
+  const sharedToken = options.mode !== 'creates' ? '' : options.tokenless ? 'any-token' : await accessToken();
   const failures: string[] = [];
   async function worker(): Promise<void> {
     while (performance.now() < deadline) {

@@ -185,21 +185,26 @@ function pgbenchTps(): number {
   return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
 }
 
+/** Create-payment load for half the run's duration; `tokenless` for targets without a token endpoint (Prism, bare). */
+function createLoad(baseUrl: string, { tokenless = false } = {}): Promise<LoadResult> {
+  return runLoad({
+    mode: 'creates',
+    baseUrl,
+    concurrency,
+    durationSeconds: Math.max(10, duration / 2),
+    rate: 0,
+    webhooks: false,
+    tokenless,
+  });
+}
+
 /** The same create load against bench/bareServer.ts: what one Node process answers when it does nothing else. */
 async function bareCreates(): Promise<LoadResult> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(root, 'bench/bareServer.ts'), String(port)], { stdio: 'ignore' });
   try {
     await waitFor(`http://127.0.0.1:${port}/`);
-    return await runLoad({
-      mode: 'creates',
-      baseUrl: `http://127.0.0.1:${port}`,
-      concurrency,
-      durationSeconds: Math.max(10, duration / 2),
-      rate: 0,
-      webhooks: false,
-      prism: true,
-    });
+    return await createLoad(`http://127.0.0.1:${port}`, { tokenless: true });
   } finally {
     child.kill('SIGTERM');
   }
@@ -235,15 +240,7 @@ async function prismCreates(): Promise<LoadResult | undefined> {
   );
   try {
     await waitFor(`http://127.0.0.1:${port}/epayment/v1/payments/abcdefgh`, 60_000);
-    return await runLoad({
-      mode: 'creates',
-      baseUrl: `http://127.0.0.1:${port}`,
-      concurrency,
-      durationSeconds: Math.max(10, duration / 2),
-      rate: 0,
-      webhooks: false,
-      prism: true,
-    });
+    return await createLoad(`http://127.0.0.1:${port}`, { tokenless: true });
   } finally {
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
@@ -278,14 +275,7 @@ async function main(): Promise<void> {
     webhooks: true,
   });
   log('create-payment load against Kassa');
-  const kassaCreates = await runLoad({
-    mode: 'creates',
-    baseUrl: kassa.url,
-    concurrency,
-    durationSeconds: Math.max(10, duration / 2),
-    rate: 0,
-    webhooks: false,
-  });
+  const kassaCreates = await createLoad(kassa.url);
   let soak: { minutes: number; memory: Awaited<ReturnType<typeof withMemory>>['memory']; lifecyclesPerSecond: number } | undefined;
   if (Number(flags.soak) > 0) {
     log(`memory soak: ${flags.soak} s at half load`);

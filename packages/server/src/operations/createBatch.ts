@@ -5,17 +5,15 @@
  * fails (one key claimed twice, by two creates of the batch or by a concurrent request), every create
  * of the batch runs again on its own, so one create's conflict is never another's.
  */
-import type { NewEvent, Payment } from '../payments/types.ts';
+import type { Payment } from '../payments/types.ts';
 import type { Queryable } from '../store/database.ts';
-import { type ClaimedCreate, insertPayment, insertPaymentsClaimingKeys } from '../store/paymentsStore.ts';
+import { type ClaimedCreate, insertPaymentsClaimingKeys } from '../store/paymentsStore.ts';
 
 /** Rows per statement: large enough to gather a loaded turn, small enough to keep the statement quick. */
 const MAX_BATCH = 64;
 
 interface Waiting {
   create: ClaimedCreate;
-  /** The CREATED event, for the create written alone (the shared statement derives the same one). */
-  event: NewEvent;
   resolve: (payment: Payment | null) => void;
   reject: (error: unknown) => void;
 }
@@ -28,10 +26,10 @@ export class CreateBatch {
     this.#db = db;
   }
 
-  /** The payment written, or null when the key was used before or the reference exists (insertPayment). */
-  insert(create: ClaimedCreate, event: NewEvent): Promise<Payment | null> {
+  /** The payment written, or null when the key was used before or the reference exists. */
+  insert(create: ClaimedCreate): Promise<Payment | null> {
     return new Promise((resolve, reject) => {
-      if (this.#waiting.push({ create, event, resolve, reject }) === 1) setImmediate(() => this.#flush());
+      if (this.#waiting.push({ create, resolve, reject }) === 1) setImmediate(() => this.#flush());
     });
   }
 
@@ -42,22 +40,20 @@ export class CreateBatch {
   }
 
   async #write(batch: Waiting[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        const written = new Map(
-          (
-            await insertPaymentsClaimingKeys(
-              this.#db,
-              batch.map((w) => w.create),
-            )
-          ).map((p) => [p.pspReference, p]),
-        );
-        for (const w of batch) w.resolve(written.get(w.create.payment.pspReference) ?? null);
-        return;
-      } catch {
-        // Nothing was written; each create goes again alone and meets its own outcome.
-      }
+    try {
+      const written = new Map(
+        (
+          await insertPaymentsClaimingKeys(
+            this.#db,
+            batch.map((w) => w.create),
+          )
+        ).map((p) => [p.pspReference, p]),
+      );
+      for (const w of batch) w.resolve(written.get(w.create.payment.pspReference) ?? null);
+    } catch (error) {
+      // Nothing was written; alone, each create meets its own outcome.
+      if (batch.length === 1) batch[0]?.reject(error);
+      else await Promise.all(batch.map((w) => this.#write([w])));
     }
-    await Promise.all(batch.map((w) => insertPayment(this.#db, w.create.payment, w.event, w.create.claim).then(w.resolve, w.reject)));
   }
 }

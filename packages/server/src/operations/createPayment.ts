@@ -60,7 +60,7 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
     const body = call.respond({ id: 0, ...plain });
     const claim = { operation: OPERATION, key: call.idempotencyKey, fingerprint: call.fingerprint, status: 201, body };
     try {
-      const payment = await batchOf(db).insert({ payment: plain, claim }, createdEvent(call, plain));
+      const payment = await batchOf(db).insert({ payment: plain, claim });
       if (payment) return { status: 201, body, created: payment };
     } catch (error) {
       // A concurrent request claimed the same key first; the general path waits for it and replays.

@@ -80,34 +80,17 @@ export interface CreateClaim {
 /**
  * Inserts a new payment and its CREATED event (with the event's webhook outbox) in one statement.
  * Null when the reference exists for the sales unit (rule 13), and then nothing is written.
- *
- * With `claim`, the statement is a whole create on its own, run without a transaction around it: it
- * inserts the payment only while the idempotency key is unused, and claims the key, with the outcome
- * to replay, for the payment it inserted. Null then also means the key was used before. A concurrent
- * claim of the same key makes the claim fail with a unique violation on idempotency_keys, and the
- * statement, payment included, rolls back: a payment never exists without its key, nor a key holding
- * a 201 without its payment.
  */
-export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEvent, claim?: CreateClaim): Promise<Payment | null> {
+export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEvent): Promise<Payment | null> {
   const { rows } = await tx.query<PaymentRow>(
     `with inserted as (
        insert into payments (msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type,
          redirect_token, request, customer_phone, created_at, expires_at)
        select $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::bigint, $7::text, $8::text, $9::text, $10::jsonb, $11::text,
               $12::timestamptz, $13::timestamptz
-       ${claim ? 'where not exists (select 1 from idempotency_keys where msn = $1 and operation = $24 and key = $25)' : ''}
        on conflict (msn, reference) do nothing
        returning *
      ),
-     ${
-       claim
-         ? `claimed as (
-              insert into idempotency_keys (msn, operation, key, fingerprint, created_at, status, body)
-              select $1, $24, $25, $26, $12, $27, $28 from inserted
-              returning 1
-            ),`
-         : ''
-     }
      ${eventCtes(14, 'inserted.id', 'from inserted')}
      select inserted.*, (select count(*) from notified) as notified from inserted`,
     [
@@ -125,7 +108,6 @@ export async function insertPayment(tx: Queryable, p: NewPayment, created: NewEv
       p.createdAt,
       p.expiresAt,
       ...eventParams(p, created, p.createdAt),
-      ...(claim ? [claim.operation, claim.key, claim.fingerprint, claim.status, JSON.stringify(claim.body ?? null)] : []),
     ],
   );
   return rows[0] ? toPayment(rows[0]) : null;
@@ -138,12 +120,14 @@ export interface ClaimedCreate {
 }
 
 /**
- * insertPayment with `claim` for several creates in one statement: a group commit, so creates that
- * arrive together share one round trip, one commit and one WAL flush. Each create is written exactly
- * as insertPayment would write it alone, and the result lists the payments written (a create left out
- * found its key used or its reference taken). One claim of a key that another create in the batch, or
- * a concurrent request, claimed too fails the whole statement with a unique violation: nothing is
- * written, and the caller runs the creates one by one.
+ * Whole plain creates, one or several in one statement run without a transaction around it (one
+ * statement is atomic on its own; several share a round trip, a commit and a WAL flush). Each inserts
+ * its payment and CREATED event only while its idempotency key is unused, and claims the key, with the
+ * outcome to replay, for the payment it inserted. The result lists the payments written: a create left
+ * out found its key used or its reference taken (rule 13). A claim of a key that another create of the
+ * statement, or a concurrent request, claimed too fails the whole statement with a unique violation on
+ * idempotency_keys: nothing is written, so a payment never exists without its key, nor a key holding a
+ * 201 without its payment.
  */
 export async function insertPaymentsClaimingKeys(db: Queryable, creates: readonly ClaimedCreate[]): Promise<Payment[]> {
   const input = creates.map(({ payment: p, claim }) => ({

@@ -394,29 +394,35 @@ What the figures show, and where the time goes (\`node --cpu-prof\` on the serve
 during the load; the A/B figures below come from 10–20 s runs of bench/load.ts against one server, before and
 after a change, on this machine):
 
-- **The machine is the limit, not one component.** Under peak load the server process uses about three
-  quarters of one core, PostgreSQL's backends most of the other, and the load process the rest; the cores are
-  saturated. The largest item of the server's CPU profile, a quarter to a third of it, is socket writes
-  (\`writev\`, one per database statement and per HTTP answer): loopback I/O is expensive on this virtual
-  machine. pgbench spends its whole budget inside PostgreSQL; Kassa's lifecycle adds nine HTTP requests and
-  five webhook deliveries (each an HTTP request and a database write) to its five counted writes.
+- **What a lifecycle costs, and why writes ≥ 0.5 × pgbench is out of reach on this machine.** CPU time per
+  lifecycle, read from \`/proc\` during 10 s peak runs of bench/load.ts against one server: the server 5.5–6.5 ms,
+  PostgreSQL's backends 6.5–7.5 ms, the load process 1.5 ms, with the two cores 85 % busy. A pgbench
+  simple-update transaction costs two cores ÷ its TPS, about 0.7 ms. Half of pgbench's TPS in writes (five per
+  lifecycle) would need a whole lifecycle — nine HTTP requests, five webhook deliveries, about twenty database
+  round trips and the load process itself — in 7 ms of machine CPU: less than PostgreSQL alone spends on it
+  now. The largest item of the server's CPU profile is socket writes (\`writev\`, a quarter to a third of it):
+  loopback I/O is expensive on this virtual machine, hence the work below to send fewer, larger writes.
 - **Creates against the machine's HTTP ceiling.** The bare \`node:http\` server answers
   ${r.creates.bare?.operations.create.perSecond ?? '?'} creates/s to the same load process; Prism reaches ${r.ratios.prismThroughputOverBare ?? '?'} of that and Kassa
-  ${r.ratios.createThroughputOverBare ?? '?'}. Three times Prism would be ${r.ratios.prismThroughputOverBare ? round(3 * r.ratios.prismThroughputOverBare) : '?'} of a server that stores nothing. Before the group
-  commit below, a Kassa create cost about 0.8 ms of server CPU and 0.9 ms of PostgreSQL CPU (0.5–0.6 ms of it
-  executing its statement: the payment with its ten index entries, the CREATED event, the idempotency
-  record); sharing the statement saves the round trip and the commit, not the rows and index entries, so on
-  two cores shared with the load process a create that stores all that cannot reach three times a stateless
-  mock. Its p99 is below Prism's since the group commit: the 32 creates in flight wait for
-  a shared commit instead of queueing for database connections one statement at a time.
+  ${r.ratios.createThroughputOverBare ?? '?'}. Three times Prism would be ${r.ratios.prismThroughputOverBare ? round(3 * r.ratios.prismThroughputOverBare) : '?'} of a server that stores nothing. With the group
+  commit a create costs about 0.25 ms of server CPU, 0.3–0.5 ms of PostgreSQL CPU and 0.08 ms of the load
+  process's (10 s create-only runs): about 0.7 ms of machine CPU, so two cores answer at most about 2 800
+  creates/s that store a payment, its CREATED event and its idempotency record. PostgreSQL's part is mostly
+  per statement, not per row: \`EXPLAIN ANALYZE\` of the shared create statement shows 0.5–0.6 ms planning and
+  0.5 ms executing for one create, 1.0 ms for nine, and capping batches at 8 or 4 creates doubled and tripled
+  PostgreSQL's CPU per create (A/B). Forcing generic plans (\`plan_cache_mode\`) to skip the planning made
+  lifecycles cost 10–35 % more PostgreSQL CPU. Its p99 is below Prism's since the group commit: the 32 creates
+  in flight wait for a shared commit instead of queueing for database connections one statement at a time.
 - **Round trips.** The statements per lifecycle went from 66 to about 33 (counted per statement text before
   the one-statement create, which removes two more): a transition (payment update,
   event, webhook outbox, idempotent outcome) is one statement, and so are the row lock with the idempotency
   claim and a delivered webhook with its attempt record and the claim of the payment's next event. A plain
   create is one statement without a transaction around it (atomic on its own; a concurrent claim of the same
   key fails it whole and it takes the general path), and every other transaction sends its BEGIN together with
-  its first statement (node-postgres pipeline mode): a create is one round trip instead of three, a capture
-  three instead of four. Creates that arrive in the same turn of the event loop share that statement (a
+  its first statement and, for a modification or an approval, its COMMIT together with its last (node-postgres
+  pipeline mode, the connection's writes of one tick in one socket write): a create is one round trip instead
+  of three, a capture two instead of four. A token request reads its key set from the same few-seconds cache
+  as every API call (two statements fewer per lifecycle). Creates that arrive in the same turn of the event loop share that statement (a
   group commit, operations/createBatch.ts): one round trip, commit and WAL flush for all of them (A/B on
   create-only load: 852 → 1154 and 855 → 1205 creates/s, p99 74 → 63 and 85 → 56 ms).
 - **Webhooks** keep up: a claim reads only due queue heads (migration 008), a finished delivery claims its

@@ -95,7 +95,7 @@ export function buildApp(ctx: ServerContext, options: { onEvents?: () => void } 
 
   const answer405 = trackRoutesFor405(app);
   app.get('/health', async () => ({ status: 'ok', mode: ctx.config.mode, database: ctx.db.kind }));
-  registerAccessToken(app, deps);
+  registerAccessToken(app, deps, cache);
   registerEpaymentRoutes(app, deps);
   registerForceApprove(app, deps);
   registerWebhooksApi(app, deps, cache);

@@ -10,7 +10,7 @@ import { DomainError } from '../errors.ts';
 import type { SalesUnit } from '../payments/salesUnits.ts';
 import { authorizePayment } from '../payments/stateMachine.ts';
 import type { Payment, PaymentEvent } from '../payments/types.ts';
-import type { Queryable } from '../store/database.ts';
+import type { Queryable, QueryOptions } from '../store/database.ts';
 import { listEvents } from '../store/paymentsStore.ts';
 import { recordManualApproval, type StoredUser, subFor } from '../store/usersStore.ts';
 import { applyTransition } from './applyTransition.ts';
@@ -76,6 +76,7 @@ export async function approvePayment(
   salesUnit: SalesUnit,
   approval: Approval,
   now: Date,
+  options?: QueryOptions,
 ): Promise<PaymentEvent[]> {
   const { user } = approval;
   const minimumUserAge = payment.request.minimumUserAge as number | null | undefined;
@@ -106,5 +107,5 @@ export async function approvePayment(
     now,
   );
   if (approval.manual) await recordManualApproval(tx, user.phone);
-  return applyTransition(tx, transition, now);
+  return applyTransition(tx, transition, now, undefined, options);
 }

@@ -48,8 +48,10 @@ export async function withLockedPayment<T>(
         // still leaves the automatic CANCELLED event behind. Only the work is rolled back — and the key
         // this call claimed, so that a retry with it runs again.
         await tx.query('savepoint locked_payment_work');
+        // The work's last write must not commit: a failure in it rolls back to the savepoint only.
+        const withinSavepoint: Queryable = { query: (sql, params) => tx.query(sql, params), exec: (sql) => tx.exec(sql) };
         try {
-          return await work(tx, due.payment, claimed);
+          return await work(withinSavepoint, due.payment, claimed);
         } catch (error) {
           await tx.query('rollback to savepoint locked_payment_work');
           if (claim && claimed) await releaseIdempotencyKey(tx, msn, claim.operation, claim.key);

@@ -64,7 +64,7 @@ export async function modifyPayment(db: Database, m: Modification): Promise<Modi
     }
     const body = m.respond(transition.payment);
     const outcome = key === null ? undefined : { msn: m.msn, operation: m.operation, key, status: 200, body };
-    const events = await applyTransition(tx, transition, m.now(), outcome);
+    const events = await applyTransition(tx, transition, m.now(), outcome, { commit: true });
     return { status: 200, body, events };
   };
   // The key is claimed with the row lock, in one round trip.

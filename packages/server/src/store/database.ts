@@ -1,8 +1,22 @@
 /** The one interface the rest of the server sees; PGlite and PostgreSQL both implement it. */
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
+  query<Row = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<{ rows: Row[]; rowCount: number }>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+}
+
+export interface QueryOptions {
+  /**
+   * Inside a transaction on PostgreSQL: this is the transaction's last statement, and its COMMIT goes
+   * out with it, in the same round trip (a statement that fails turns that COMMIT into a rollback, and
+   * its error is what the transaction throws). Elsewhere it changes nothing: the transaction commits
+   * when its work returns, as always.
+   */
+  commit?: boolean;
 }
 
 export interface Database extends Queryable {

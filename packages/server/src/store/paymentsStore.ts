@@ -1,7 +1,7 @@
 /** SQL for payments, their event log and idempotency records. */
 
 import type { Currency, NewEvent, Payment, PaymentEvent, PaymentMethodType, State, Transition, UserFlow } from '../payments/types.ts';
-import type { Queryable } from './database.ts';
+import type { Queryable, QueryOptions } from './database.ts';
 import { OUTBOX_CTES } from './webhooksStore.ts';
 
 interface PaymentRow {
@@ -391,6 +391,7 @@ export async function writeTransition(
   transition: Transition,
   now: Date,
   outcome?: IdempotentOutcome,
+  options?: QueryOptions,
 ): Promise<PaymentEvent[]> {
   const { payment, events } = transition;
   const [event] = events;
@@ -417,6 +418,7 @@ export async function writeTransition(
       outcome?.status ?? null,
       outcome ? JSON.stringify(outcome.body ?? null) : null,
     ],
+    options,
   );
   return [toEvent(rows[0] as EventRow)];
 }

@@ -21,7 +21,21 @@ export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
   return {
     kind: 'pglite',
     ...wrap(db),
-    transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    // QueryOptions.commit changes nothing here (one connection, no round trips to save), but nothing
+    // may follow the statement that carries it, on PGlite as on PostgreSQL.
+    transaction: (work) =>
+      db.transaction((tx) => {
+        const inner = wrap(tx);
+        let committed = false;
+        return work({
+          query(sql, params, options) {
+            if (committed) throw new Error('A statement after the transaction committed.');
+            committed = options?.commit === true;
+            return inner.query(sql, params);
+          },
+          exec: inner.exec,
+        });
+      }),
     async listen(channel, onNotify) {
       const unsubscribe = await db.listen(channel, onNotify);
       return unsubscribe;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import type { Database, Queryable } from './database.ts';
@@ -30,41 +31,71 @@ function statement(text: string, params: readonly unknown[] | undefined): pg.Que
 }
 
 /**
+ * Holds a connection's writes until the current tick ends, so the messages issued together (BEGIN and
+ * the first statement, the last statement and COMMIT) leave in one socket write: on loopback a write is
+ * among the costliest things the server does. node-postgres corks only within one statement.
+ */
+function writeTogether(client: pg.PoolClient): void {
+  const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+  if (socket.writableCorked > 0) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
+}
+
+/**
  * A real PostgreSQL server through a connection pool sized to the machine. Its connections pipeline
- * (node-postgres `pipeline`): a transaction's BEGIN goes out with its first statement instead of
- * costing a round trip of its own, and each statement still has its own Sync, so an error in one never
- * touches the answer of another.
+ * (node-postgres `pipeline`): a transaction's BEGIN goes out with its first statement, and its COMMIT
+ * with its last when the caller marks it (QueryOptions.commit), instead of each costing a round trip of
+ * its own; each statement still has its own Sync, so an error in one never touches the answer of another.
  */
 export async function openPostgresDatabase(connectionString: string, poolSize?: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString, types, pipeline: true, max: poolSize ?? Math.max(4, availableParallelism() * 8) });
   // Fail fast with a clear message when the server is unreachable.
   await pool.query('select 1');
-  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
-    async query(sql, params) {
-      const result = await client.query(statement(sql, params));
-      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
-    },
-    async exec(sql) {
-      await client.query(sql);
-    },
-  });
   const listeners: pg.Client[] = [];
   return {
     kind: 'postgres',
-    ...wrap(pool),
+    async query(sql, params) {
+      const result = await pool.query(statement(sql, params));
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
     async transaction(work, options) {
       const client = await pool.connect();
+      // The COMMIT, once sent with the last statement; nothing may follow it.
+      let commit: Promise<unknown> | undefined;
+      const tx: Queryable = {
+        async query(sql, params, queryOptions) {
+          if (commit) throw new Error('A statement after the transaction committed.');
+          writeTogether(client);
+          const running = client.query(statement(sql, params));
+          if (queryOptions?.commit) {
+            commit = client.query('commit');
+            commit.catch(() => {}); // awaited below, after the statement's own outcome
+          }
+          const result = await running;
+          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+        },
+        async exec(sql) {
+          if (commit) throw new Error('A statement after the transaction committed.');
+          await client.query(sql);
+        },
+      };
       try {
+        writeTogether(client);
         // Not awaited before the work: it is written together with the work's first statement. The
         // lock timeout is a literal from our own code, never user input.
         const begun = client.query(options?.lockTimeout ? `begin; set local lock_timeout = '${options.lockTimeout}'` : 'begin');
         begun.catch(() => {}); // a failed BEGIN fails the statement behind it, which is what throws
-        const result = await work(wrap(client));
+        const result = await work(tx);
         await begun;
-        await client.query('commit');
+        await (commit ?? client.query('commit'));
         return result;
       } catch (error) {
-        await client.query('rollback').catch(() => {});
+        // A COMMIT sent behind a failed statement ended the transaction as a rollback already.
+        if (!commit) await client.query('rollback').catch(() => {});
         throw error;
       } finally {
         client.release();

@@ -9,11 +9,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { issueAccessToken } from '../../auth/accessTokens.ts';
+import type { CallerCache } from '../../auth/callerCache.ts';
 import { digest, matchesDigest } from '../../auth/credentials.ts';
 import { HttpProblem } from '../../errors.ts';
 import { subscriptionKeyProblem } from '../../http/authenticate.ts';
 import { header } from '../../http/headers.ts';
-import { findKeySetByClientId, findKeySetBySubscriptionKeyHash } from '../../store/merchantsStore.ts';
+import { findKeySetByClientId } from '../../store/merchantsStore.ts';
 import type { ApiDeps } from '../apiDeps.ts';
 
 /** The Azure AD codes the platform's token service answers with (AADSTS700016, AADSTS7000215). */
@@ -34,18 +35,24 @@ function tokenServiceError(status: 400 | 401, error: string, code: number, descr
   });
 }
 
-export function registerAccessToken(app: FastifyInstance, deps: ApiDeps): void {
+/**
+ * Key sets come from the caller cache, as for every API call (a few seconds stale at most): a client
+ * that fetches a token per payment then costs no database read.
+ */
+export function registerAccessToken(app: FastifyInstance, deps: ApiDeps, cache: CallerCache): void {
   const { ctx } = deps;
   app.post('/accesstoken/get', { config: { ignoreBody: true } }, async (request, reply) => {
     // Gateway layer: a subscription key of some key set, before any credential is looked at.
     const subscriptionKey = header(request, 'Ocp-Apim-Subscription-Key');
     if (!subscriptionKey) throw subscriptionKeyProblem(true);
-    const keySetOfSubscription = await findKeySetBySubscriptionKeyHash(ctx.db, digest(subscriptionKey));
+    const keySetOfSubscription = await cache.keySetBySubscriptionKeyHash(digest(subscriptionKey));
     if (!keySetOfSubscription) throw subscriptionKeyProblem(false);
 
     // Token service layer.
     const clientId = header(request, 'client_id');
-    const keySet = clientId ? await findKeySetByClientId(ctx.db, clientId) : null;
+    // The usual caller sends its own key set's pair; only another client id needs a read (for its error).
+    const keySet =
+      clientId === keySetOfSubscription.clientId ? keySetOfSubscription : clientId ? await findKeySetByClientId(ctx.db, clientId) : null;
     if (!keySet || !clientId) {
       const description = `Application with identifier '${clientId ?? ''}' was not found in the directory 'kassa'.`;
       throw tokenServiceError(400, 'unauthorized_client', UNKNOWN_CLIENT, description, request.id, ctx.clock.now());

@@ -59,7 +59,7 @@ export function registerForceApprove(app: FastifyInstance, deps: ApiDeps): void 
       }
       // PSP card passthrough: the card callback runs after this transaction, never under the row lock.
       if (payment.paymentMethodType === 'CARD_PASSTHROUGH') return user;
-      await approvePayment(tx, payment, caller.salesUnit, { user, manual: false, testMode: true }, now());
+      await approvePayment(tx, payment, caller.salesUnit, { user, manual: false, testMode: true }, now(), { commit: true });
       return null;
     });
     if (passthroughUser) await forceApproveWithPsp(deps, caller.salesUnit.msn, reference, passthroughUser);

@@ -276,6 +276,11 @@ async function main(): Promise<void> {
   });
   log('create-payment load against Kassa');
   const kassaCreates = await createLoad(kassa.url);
+  // The references run right after Kassa's create load, not after the soak: this VM's speed drifts over
+  // minutes (once 4× between two phases of one run), and a ratio is only fair between adjacent phases.
+  const prism = flags['skip-prism'] ? undefined : await prismCreates();
+  log('create-payment load against a bare node:http server');
+  const bare = await bareCreates();
   let soak: { minutes: number; memory: Awaited<ReturnType<typeof withMemory>>['memory']; lifecyclesPerSecond: number } | undefined;
   if (Number(flags.soak) > 0) {
     log(`memory soak: ${flags.soak} s at half load`);
@@ -285,10 +290,6 @@ async function main(): Promise<void> {
     soak = { minutes: round(Number(flags.soak) / 60), memory: run.memory, lifecyclesPerSecond: round(run.result.lifecyclesPerSecond) };
   }
   await kassa.stop();
-
-  const prism = flags['skip-prism'] ? undefined : await prismCreates();
-  log('create-payment load against a bare node:http server');
-  const bare = await bareCreates();
 
   let pglite: LoadResult | undefined;
   if (!flags['skip-pglite']) {
@@ -397,10 +398,10 @@ after a change, on this machine):
 - **What a lifecycle costs, and why writes ≥ 0.5 × pgbench is out of reach on this machine.** CPU time per
   lifecycle, read from \`/proc\` during 10 s peak runs of bench/load.ts against one server: the server 5.5–6.5 ms,
   PostgreSQL's backends 6.5–7.5 ms, the load process 1.5 ms, with the two cores 85 % busy. A pgbench
-  simple-update transaction costs two cores ÷ its TPS, about 0.7 ms. Half of pgbench's TPS in writes (five per
-  lifecycle) would need a whole lifecycle — nine HTTP requests, five webhook deliveries, about twenty database
-  round trips and the load process itself — in 7 ms of machine CPU: less than PostgreSQL alone spends on it
-  now. The largest item of the server's CPU profile is socket writes (\`writev\`, a quarter to a third of it):
+  simple-update transaction costs the machine's cores ÷ its TPS: ${round((r.machine.cpus * 1000) / r.pgbenchSimpleUpdateTps, 2)} ms in this run. Half of pgbench's TPS in
+  writes (five per lifecycle) would need a whole lifecycle — nine HTTP requests, five webhook deliveries, about
+  twenty database round trips and the load process itself — in ${round((r.machine.cpus * 10_000) / r.pgbenchSimpleUpdateTps, 1)} ms of machine CPU: less than
+  PostgreSQL alone spends on it now. The largest item of the server's CPU profile is socket writes (\`writev\`, a quarter to a third of it):
   loopback I/O is expensive on this virtual machine, hence the work below to send fewer, larger writes.
 - **Creates against the machine's HTTP ceiling.** The bare \`node:http\` server answers
   ${r.creates.bare?.operations.create.perSecond ?? '?'} creates/s to the same load process; Prism reaches ${r.ratios.prismThroughputOverBare ?? '?'} of that and Kassa
@@ -411,8 +412,11 @@ after a change, on this machine):
   per statement, not per row: \`EXPLAIN ANALYZE\` of the shared create statement shows 0.5–0.6 ms planning and
   0.5 ms executing for one create, 1.0 ms for nine, and capping batches at 8 or 4 creates doubled and tripled
   PostgreSQL's CPU per create (A/B). Forcing generic plans (\`plan_cache_mode\`) to skip the planning made
-  lifecycles cost 10–35 % more PostgreSQL CPU. Its p99 is below Prism's since the group commit: the 32 creates
-  in flight wait for a shared commit instead of queueing for database connections one statement at a time.
+  lifecycles cost 10–35 % more PostgreSQL CPU. The machine's speed drifts: in the session's earlier run the
+  bare server answered 9 490 creates/s, Prism 1 657 and Kassa 1 981 with a p99 0.61 × Prism's; in this one the
+  bare server and Prism ran about 3–4 × faster while Kassa's creates stayed at 1 500–2 600/s in every run of
+  the day. What bounds them then is not the server's CPU but the shared statement's latency in PostgreSQL
+  (planning, commit), which a faster machine shortens less: the next thing to measure.
 - **Round trips.** The statements per lifecycle went from 66 to about 33 (counted per statement text before
   the one-statement create, which removes two more): a transition (payment update,
   event, webhook outbox, idempotent outcome) is one statement, and so are the row lock with the idempotency
@@ -422,7 +426,8 @@ after a change, on this machine):
   its first statement and, for a modification or an approval, its COMMIT together with its last (node-postgres
   pipeline mode, the connection's writes of one tick in one socket write): a create is one round trip instead
   of three, a capture two instead of four. A token request reads its key set from the same few-seconds cache
-  as every API call (two statements fewer per lifecycle). Creates that arrive in the same turn of the event loop share that statement (a
+  as every API call (two statements fewer per lifecycle); together, A/B over four alternating 10 s peak runs
+  each: 97 → 106 lifecycles/s (means; single runs on this machine vary by ±15 %). Creates that arrive in the same turn of the event loop share that statement (a
   group commit, operations/createBatch.ts): one round trip, commit and WAL flush for all of them (A/B on
   create-only load: 852 → 1154 and 855 → 1205 creates/s, p99 74 → 63 and 85 → 56 ms).
 - **Webhooks** keep up: a claim reads only due queue heads (migration 008), a finished delivery claims its
@@ -440,7 +445,8 @@ after a change, on this machine):
 - Next steps, measured against these figures: a Unix socket to a local PostgreSQL (A/B: +7 % creates/s), the
   dashboard's five payment indexes folded into fewer (A/B: −10 % statement time, no throughput change
   measurable), the group commit for modifications too (they lock the payment row, so only writes to different
-  payments could share a statement), and \`--workers\` on a machine with more cores.
+  payments could share a statement), a larger default pool (32 connections instead of 16: peak-phase webhook
+  lag p50 641 → 100 ms in single runs, lifecycles within noise), and \`--workers\` on a machine with more cores.
 
 ## Results
 
@@ -456,7 +462,7 @@ after a change, on this machine):
 | webhook delivery lag at half load, p50 / p99 (ms) | ${r.halfLoad.webhooks?.received ? `${r.halfLoad.webhooks.lagMs.p50} / **${r.halfLoad.webhooks.lagMs.p99}**` : '**no delivery within the run**'} (${r.halfLoad.webhooks?.received ?? 0} received) | p99 < 250 |
 | webhooks of the peak phase, lag p50 / p99 (ms), outbox drained after the load stopped | ${r.peak.webhooks?.received ?? 0}: ${r.peak.webhooks?.lagMs.p50} / ${r.peak.webhooks?.lagMs.p99}, ${r.peak.webhooks?.drainMs ?? '?'} ms | |
 | server memory during peak load, start / peak / end (MiB) | ${r.peak.memory.startMiB} / ${r.peak.memory.peakMiB} / ${r.peak.memory.endMiB} | flat |
-${r.soak ? `| memory soak, ${r.soak.minutes} min at half load: start / peak / end (MiB); each minute | ${r.soak.memory.startMiB} / ${r.soak.memory.peakMiB} / ${r.soak.memory.endMiB}; ${(r.soak.memory.perMinuteMiB ?? []).join(', ')} | flat |\n` : ''}
+${r.soak ? `| memory soak, ${r.soak.minutes} min at half load${r.soakFrom ? ` (run ${r.soakFrom}, same code)` : ''}: start / peak / end (MiB); each minute | ${r.soak.memory.startMiB} / ${r.soak.memory.peakMiB} / ${r.soak.memory.endMiB}; ${(r.soak.memory.perMinuteMiB ?? []).join(', ')} | flat |\n` : ''}
 ### Peak lifecycle load on PostgreSQL
 
 ${table(r.peak)}

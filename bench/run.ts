@@ -412,9 +412,9 @@ after a change, on this machine):
   per statement, not per row: \`EXPLAIN ANALYZE\` of the shared create statement shows 0.5–0.6 ms planning and
   0.5 ms executing for one create, 1.0 ms for nine, and capping batches at 8 or 4 creates doubled and tripled
   PostgreSQL's CPU per create (A/B). Forcing generic plans (\`plan_cache_mode\`) to skip the planning made
-  lifecycles cost 10–35 % more PostgreSQL CPU. The machine's speed drifts: in the session's earlier run the
-  bare server answered 9 490 creates/s, Prism 1 657 and Kassa 1 981 with a p99 0.61 × Prism's; in this one the
-  bare server and Prism ran about 3–4 × faster while Kassa's creates stayed at 1 500–2 600/s in every run of
+  lifecycles cost 10–35 % more PostgreSQL CPU. The machine's speed drifts between runs: on 2026-11-21 one run
+  had the bare server at 9 490 creates/s, Prism at 1 657 and Kassa at 1 981 (p99 0.61 × Prism's), a later one
+  the bare server at 41 009 and Prism at 4 824, while Kassa's creates stayed at 1 500–2 600/s in every run of
   the day. What bounds them then is not the server's CPU but the shared statement's latency in PostgreSQL
   (planning, commit), which a faster machine shortens less: the next thing to measure.
 - **Round trips.** The statements per lifecycle went from 66 to about 33 (counted per statement text before

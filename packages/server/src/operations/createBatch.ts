@@ -41,14 +41,11 @@ export class CreateBatch {
 
   async #write(batch: Waiting[]): Promise<void> {
     try {
-      const written = new Map(
-        (
-          await insertPaymentsClaimingKeys(
-            this.#db,
-            batch.map((w) => w.create),
-          )
-        ).map((p) => [p.pspReference, p]),
+      const payments = await insertPaymentsClaimingKeys(
+        this.#db,
+        batch.map((w) => w.create),
       );
+      const written = new Map(payments.map((p) => [p.pspReference, p]));
       for (const w of batch) w.resolve(written.get(w.create.payment.pspReference) ?? null);
     } catch (error) {
       // Nothing was written; alone, each create meets its own outcome.

@@ -31,6 +31,11 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/** Both stores' transactions refuse a statement after the one that carried the COMMIT (QueryOptions.commit). */
+export function refuseAfterCommit(committed: boolean): void {
+  if (committed) throw new Error('A statement after the transaction committed.');
+}
+
 /** PostgreSQL error codes the server reacts to. */
 export const PgError = {
   uniqueViolation: '23505',

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, Queryable } from './database.ts';
+import { type Database, type Queryable, refuseAfterCommit } from './database.ts';
 
 const INT8 = 20;
 
@@ -29,7 +29,7 @@ export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
         let committed = false;
         return work({
           query(sql, params, options) {
-            if (committed) throw new Error('A statement after the transaction committed.');
+            refuseAfterCommit(committed);
             committed = options?.commit === true;
             return inner.query(sql, params);
           },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
-import type { Database, Queryable } from './database.ts';
+import { type Database, type Queryable, refuseAfterCommit } from './database.ts';
 
 const INT8 = 20;
 const types = {
@@ -35,8 +35,7 @@ function statement(text: string, params: readonly unknown[] | undefined): pg.Que
  * the first statement, the last statement and COMMIT) leave in one socket write: on loopback a write is
  * among the costliest things the server does. node-postgres corks only within one statement.
  */
-function writeTogether(client: pg.PoolClient): void {
-  const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+function writeTogether(socket: Socket): void {
   if (socket.writableCorked > 0) return;
   socket.cork();
   process.nextTick(() => socket.uncork());
@@ -64,12 +63,13 @@ export async function openPostgresDatabase(connectionString: string, poolSize?: 
     },
     async transaction(work, options) {
       const client = await pool.connect();
+      const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
       // The COMMIT, once sent with the last statement; nothing may follow it.
       let commit: Promise<unknown> | undefined;
       const tx: Queryable = {
         async query(sql, params, queryOptions) {
-          if (commit) throw new Error('A statement after the transaction committed.');
-          writeTogether(client);
+          refuseAfterCommit(commit !== undefined);
+          writeTogether(socket);
           const running = client.query(statement(sql, params));
           if (queryOptions?.commit) {
             commit = client.query('commit');
@@ -79,12 +79,12 @@ export async function openPostgresDatabase(connectionString: string, poolSize?: 
           return { rows: result.rows, rowCount: result.rowCount ?? 0 };
         },
         async exec(sql) {
-          if (commit) throw new Error('A statement after the transaction committed.');
+          refuseAfterCommit(commit !== undefined);
           await client.query(sql);
         },
       };
       try {
-        writeTogether(client);
+        writeTogether(socket);
         // Not awaited before the work: it is written together with the work's first statement. The
         // lock timeout is a literal from our own code, never user input.
         const begun = client.query(options?.lockTimeout ? `begin; set local lock_timeout = '${options.lockTimeout}'` : 'begin');

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../src/logger.ts';
+import type { Queryable } from '../src/store/database.ts';
+import { claimDeliveries, recordDeliveries, releaseDeliveries } from '../src/store/webhooksStore.ts';
 import { WebhookDispatcher } from '../src/webhooks/webhookDispatcher.ts';
 import { NO, startTestServer, type TestServer } from './support/testServer.ts';
 import { type AnswerPolicy, WebhookReceiver } from './support/webhookReceiver.ts';
@@ -253,6 +255,82 @@ test('the background server delivers without being asked: the test harness does 
     assert.deepEqual(receiver.namesFor(reference), ['CREATED', 'AUTHORIZED']);
   } finally {
     await unregister(background, id);
+    await receiver.close();
+  }
+});
+
+test('successes that finish together are recorded in one statement, each claiming its own payment’s next event', async () => {
+  const receiver = await WebhookReceiver.start();
+  const id = await register(manual, receiver.url, ['epayments.payment.created.v1', 'epayments.payment.authorized.v1']);
+  try {
+    // Nothing delivers in manual mode: each payment has its CREATED delivery as head, AUTHORIZED behind it.
+    const references: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { reference } = await manual.createPayment();
+      assert.equal((await manual.approve(reference)).status, 200);
+      references.push(reference);
+    }
+    const db = manual.ctx.db;
+    const now = manual.clock.now();
+    const claimed = await claimDeliveries(db, { now, limit: 10, perRegistration: 10, inFlight: new Map(), leaseMs: 60_000, worker: 'w1' });
+    assert.deepEqual(claimed.map((d) => d.event.name).sort(), ['CREATED', 'CREATED', 'CREATED', 'CREATED']);
+    const reports = claimed.map((d, i) => ({
+      report: {
+        deliveryId: d.id,
+        registrationId: d.registrationId,
+        // The last one's claim is not this worker's (it expired and another process took it over).
+        worker: i === claimed.length - 1 ? 'w2' : 'w1',
+        scheduledAt: d.scheduledAt,
+        startedAt: now,
+        endedAt: now,
+        xMsDate: now.toUTCString(),
+        sentAt: new Date(),
+        durationMs: 3,
+        httpStatus: 200,
+        outcome: 'delivered' as const,
+        error: null,
+        healthyJustNow: true,
+      },
+      chain: { leaseMs: 60_000, now },
+    }));
+    let statements = 0;
+    const counting: Queryable = {
+      query: (sql, params) => {
+        statements += 1;
+        return db.query(sql, params);
+      },
+      exec: (sql) => db.exec(sql),
+    };
+    const recorded = await recordDeliveries(counting, reports);
+    assert.equal(statements, 2, 'one statement for the three successes, one for the lost claim');
+    for (const [i, d] of claimed.entries()) {
+      const result = recorded[i];
+      assert.equal(result?.attempt, 1);
+      if (i === claimed.length - 1) {
+        assert.equal(result?.final, null, 'a lost claim changes nothing about the delivery');
+        assert.equal(result?.next, null);
+        continue;
+      }
+      assert.equal(result?.final, 'delivered');
+      assert.equal(result?.next?.paymentId, d.paymentId, 'the next event is of the same payment');
+      assert.equal(result?.next?.event.name, 'AUTHORIZED');
+    }
+    const { rows } = await db.query<{ name: string; state: string; is_head: boolean; leased_by: string | null }>(
+      `select e.name, d.state, d.is_head, d.leased_by from webhook_deliveries d join payment_events e on e.id = d.event_id
+        where d.reference = any ($1::text[]) order by d.id`,
+      [references],
+    );
+    const lost = claimed.at(-1)?.event.reference;
+    assert.deepEqual(
+      rows.filter((r) => r.name === 'AUTHORIZED').map((r) => r.leased_by),
+      references.map((ref) => (ref === lost ? null : 'w1')),
+      'each delivered payment’s AUTHORIZED delivery is claimed for the worker; the lost one’s queue is untouched',
+    );
+    // The rest goes out as usual once w1's claims are given back: the lost one's two events, the three AUTHORIZED.
+    await releaseDeliveries(db, claimed.map((d) => d.id).concat(recorded.flatMap((r) => (r.next ? [r.next.id] : []))), 'w1');
+    assert.equal(await manual.deliverWebhooks(), 5);
+  } finally {
+    await unregister(manual, id);
     await receiver.close();
   }
 });

@@ -16,8 +16,16 @@ import { acceptCreate, type CreateContext, checkAvailability, customerToIdentify
 import type { Payment } from '../payments/types.ts';
 import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
 import { type Database, PgError, pgErrorCode, type Queryable } from '../store/database.ts';
-import { claimIdempotencyKey, findPayment, insertPayment, type NewPayment, storeIdempotentResponse } from '../store/paymentsStore.ts';
-import { CreateBatch } from './createBatch.ts';
+import { GroupCommit } from '../store/groupCommit.ts';
+import {
+  type ClaimedCreate,
+  claimIdempotencyKey,
+  findPayment,
+  insertPayment,
+  insertPaymentsClaimingKeys,
+  type NewPayment,
+  storeIdempotentResponse,
+} from '../store/paymentsStore.ts';
 import type { StoredOutcome } from './idempotency.ts';
 import { resolveCustomer } from './resolveCustomer.ts';
 
@@ -42,10 +50,17 @@ export interface CreateResult extends StoredOutcome {
 
 const OPERATION = 'create';
 
-const batches = new WeakMap<Database, CreateBatch>();
-function batchOf(db: Database): CreateBatch {
+/** Plain creates go to the database together (a group commit): the payment written, or null. */
+const batches = new WeakMap<Database, GroupCommit<ClaimedCreate, Payment | null>>();
+function batchOf(db: Database): GroupCommit<ClaimedCreate, Payment | null> {
   let batch = batches.get(db);
-  if (!batch) batches.set(db, (batch = new CreateBatch(db)));
+  if (!batch) {
+    batch = new GroupCommit(async (creates) => {
+      const written = new Map((await insertPaymentsClaimingKeys(db, creates)).map((p) => [p.pspReference, p]));
+      return creates.map((c) => written.get(c.payment.pspReference) ?? null);
+    });
+    batches.set(db, batch);
+  }
   return batch;
 }
 
@@ -54,13 +69,13 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
   const plain = plainCreate(call);
   if (plain) {
     // One statement, atomic without a transaction around it (shared with the creates that arrive in the
-    // same turn, createBatch.ts): claims the key (with the 201 to replay), inserts the payment and its
+    // same turn, store/groupCommit.ts): claims the key (with the 201 to replay), inserts the payment and its
     // CREATED event. Nothing written means the key was used before or the reference exists; the general
     // path below tells which, in the spec's order.
     const body = call.respond({ id: 0, ...plain });
     const claim = { operation: OPERATION, key: call.idempotencyKey, fingerprint: call.fingerprint, status: 201, body };
     try {
-      const payment = await batchOf(db).insert({ payment: plain, claim });
+      const payment = await batchOf(db).submit({ payment: plain, claim });
       if (payment) return { status: 201, body, created: payment };
     } catch (error) {
       // A concurrent request claimed the same key first; the general path waits for it and replays.

@@ -153,25 +153,27 @@ export function queueIsEmpty(registrationId: string, paymentId: string): string 
 }
 
 /**
- * SQL: a CTE that promotes the next delivery of the queue of `changed` (a CTE returning the updated
- * delivery's id, registration_id, payment_id, state and out_of_order) when that delivery left the queue or
- * was reordered. The statement's snapshot still shows it pending, hence `p.id <> x.id`. With `lease`
- * (SQL for: the worker, the lease in ms, the unit's clock), a promoted delivery that is due is claimed
- * for that worker at once, so a payment's next event goes out without waiting for a claim round.
+ * SQL: a CTE that promotes, for each delivery of `changed` (a CTE returning the updated deliveries' id,
+ * registration_id, payment_id, state and out_of_order) that left its queue or was reordered, the next
+ * delivery of that queue. The statement's snapshot still shows them pending, hence the exclusions. With
+ * `leaseMs` (SQL), `changed` also returns chain_worker and chain_now (the unit's clock), and a promoted
+ * delivery that is due is claimed for that worker at once, so a payment's next event goes out without
+ * waiting for a claim round. Each promoted row names the delivery it follows (`after_id`).
  */
-export function promoteNextHead(changed: string, lease?: { worker: string; ms: string; now: string }): string {
-  const due = lease ? `n.next_attempt_at <= ${lease.now}::timestamptz` : 'false';
+export function promoteNextHead(changed: string, leaseMs?: string): string {
+  const due = leaseMs ? 'n.next_attempt_at <= x.chain_now' : 'false';
   return `promoted as (
        update webhook_deliveries n
           set is_head = true,
-              lease_until = case when ${due} then clock_timestamp() + ${lease?.ms ?? 'null'}::int * interval '1 millisecond' end,
-              leased_by = case when ${due} then ${lease?.worker ?? 'null'}::text end
-        where not n.is_head and n.id = (
-              select min(p.id) from webhook_deliveries p join ${changed} x
-                  on p.registration_id = x.registration_id and p.payment_id = x.payment_id
-               where p.state = 'pending' and not p.out_of_order and p.id <> x.id
-                 and (x.state <> 'pending' or x.out_of_order))
-       returning n.*)`;
+              lease_until = case when ${due} then clock_timestamp() + ${leaseMs ?? 'null'}::int * interval '1 millisecond' end,
+              leased_by = case when ${due} then ${leaseMs ? 'x.chain_worker' : 'null'}::text end
+         from (select x.*, (select min(p.id) from webhook_deliveries p
+                             where p.registration_id = x.registration_id and p.payment_id = x.payment_id
+                               and p.state = 'pending' and not p.out_of_order and p.id <> x.id
+                               and p.id not in (select c.id from ${changed} c where c.state <> 'pending')) as next_id
+                 from ${changed} x where x.state <> 'pending' or x.out_of_order) x
+        where n.id = x.next_id and not n.is_head
+       returning n.*, x.id as after_id)`;
 }
 
 /**
@@ -359,6 +361,12 @@ export interface ChainOptions {
   now: Date;
 }
 
+/** A successful attempt to record, and whether to claim the payment's next event for the reporting worker. */
+export interface DeliveredReport {
+  report: AttemptReport;
+  chain?: ChainOptions;
+}
+
 /**
  * Records an attempt and its consequence: delivered; retried later (§4.5 schedule); dropped after 7
  * days; and the registration's health, which disables it after two weeks of failures. A claim that
@@ -366,10 +374,7 @@ export interface ChainOptions {
  * is one statement (plus the health mark at most once a second); a failure is one transaction.
  */
 export async function recordAttempt(db: Database, report: AttemptReport, chain?: ChainOptions): Promise<RecordedAttempt> {
-  if (report.outcome === 'delivered') {
-    if (!report.healthyJustNow) await recordRegistrationHealth(db, report.registrationId, true, report.endedAt);
-    return finishAttempt(db, report, 'delivered', null, chain);
-  }
+  if (report.outcome === 'delivered') return (await recordDeliveries(db, [{ report, chain }]))[0] as RecordedAttempt;
   return db.transaction(async (tx) => {
     // Lock order registration → delivery, as in deleteRegistration: concurrent attempts for one
     // registration then queue on its row instead of deadlocking.
@@ -381,83 +386,114 @@ export async function recordAttempt(db: Database, report: AttemptReport, chain?:
     );
     const claim = rows[0];
     const next = claim ? nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt) : null;
-    const result = claim ? await finishAttempt(tx, report, next ? null : 'dropped', next, chain) : await recordLostClaim(tx, report);
+    const [result] = claim
+      ? await finishAttempts(tx, [{ report, final: next ? null : 'dropped', next, chain }])
+      : [await recordLostClaim(tx, report)];
     if (unresponsive) {
       await tx.query(`update webhook_registrations set disabled_at = $2, disabled_reason = 'unresponsive' where id = $1`, [
         report.registrationId,
         report.endedAt,
       ]);
       await dropPendingDeliveries(tx, report.registrationId, 'the registration was unresponsive for 14 days and was removed');
-      return { ...result, disabled: true, next: null };
+      return { ...(result as RecordedAttempt), disabled: true, next: null };
     }
-    return result;
+    return result as RecordedAttempt;
   });
 }
 
 /**
- * One statement: the delivery's new state (final, or pending until `next`), its attempt, and — when it
- * left the queue — the promotion of the queue's next delivery, claimed for this worker with `chain`.
+ * Records successful attempts, any number in one statement (the dispatcher's group commit), after
+ * marking their registrations healthy where the reports ask for it. Results in the reports' order.
  */
-async function finishAttempt(
-  db: Queryable,
-  report: AttemptReport,
-  final: 'delivered' | 'dropped' | null,
-  next: Date | null,
-  chain: ChainOptions | undefined,
-): Promise<RecordedAttempt> {
-  const { rows } = await db.query<ClaimedRow & { attempt: number | null; promoted: number }>(
-    `with changed as (
-       update webhook_deliveries
-          set attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, $3), state = coalesce($4, 'pending'),
-              delivered_at = case when $4 = 'delivered' then $5::timestamptz end,
-              next_attempt_at = coalesce($6, next_attempt_at),
-              dropped_reason = case when $4 = 'dropped' then 'no successful attempt within 7 days' end,
+export async function recordDeliveries(db: Queryable, delivered: readonly DeliveredReport[]): Promise<RecordedAttempt[]> {
+  const toMark = new Map<string, Date>();
+  for (const { report } of delivered) if (!report.healthyJustNow) toMark.set(report.registrationId, report.endedAt);
+  for (const [registrationId, at] of toMark) await recordRegistrationHealth(db, registrationId, true, at);
+  return finishAttempts(
+    db,
+    delivered.map(({ report, chain }) => ({ report, final: 'delivered', next: null, chain })),
+  );
+}
+
+interface FinishedAttempt {
+  report: AttemptReport;
+  final: 'delivered' | 'dropped' | null;
+  /** When the delivery is retried (final null). */
+  next: Date | null;
+  chain: ChainOptions | undefined;
+}
+
+/**
+ * One statement for any number of attempts: each delivery's new state (final, or pending until `next`),
+ * its attempt, and — when it left its queue — the promotion of the queue's next delivery, claimed for
+ * the reporting worker with `chain`. An attempt whose claim was lost meanwhile is recorded on its own.
+ */
+async function finishAttempts(db: Queryable, attempts: readonly FinishedAttempt[]): Promise<RecordedAttempt[]> {
+  const input = attempts.map(({ report, final, next, chain }) => ({
+    id: report.deliveryId,
+    worker: report.worker,
+    started_at: report.startedAt,
+    final,
+    delivered_at: new Date(report.sentAt.getTime() + report.durationMs),
+    next_at: next,
+    scheduled_at: report.scheduledAt,
+    x_ms_date: report.xMsDate,
+    sent_at: report.sentAt,
+    duration_ms: report.durationMs,
+    http_status: report.httpStatus,
+    outcome: report.outcome,
+    error: report.error,
+    chain_worker: chain ? report.worker : null,
+    chain_now: chain?.now ?? null,
+  }));
+  const leaseMs = attempts.find((a) => a.chain)?.chain?.leaseMs ?? null;
+  const { rows } = await db.query<ClaimedRow & { delivery_id: number; attempt: number | null; promoted: number }>(
+    `with input as (
+       select * from jsonb_to_recordset($1::jsonb) as i (id bigint, worker text, started_at timestamptz, final text,
+         delivered_at timestamptz, next_at timestamptz, scheduled_at timestamptz, x_ms_date text, sent_at timestamptz,
+         duration_ms int, http_status int, outcome text, error text, chain_worker text, chain_now timestamptz)
+     ), changed as (
+       update webhook_deliveries d
+          set attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, i.started_at), state = coalesce(i.final, 'pending'),
+              delivered_at = case when i.final = 'delivered' then i.delivered_at end,
+              next_attempt_at = coalesce(i.next_at, d.next_attempt_at),
+              dropped_reason = case when i.final = 'dropped' then 'no successful attempt within 7 days' end,
               lease_until = null, leased_by = null
-        where id = $1 and leased_by = $2 and state = 'pending'
-       returning id, registration_id, payment_id, state, out_of_order, fault, attempts
-     ), ${promoteNextHead('changed', { worker: '$16', ms: '$17', now: '$18' })},
-     attempt as (${ATTEMPT_INSERT} select $1, changed.attempts, $7, $8, $9, $10, $11, $12, $13, $14, $6, $4, $15,
-                     -- A delivery shaped by fault injection names the fault on its first attempt.
-                     case when changed.attempts = 1 then changed.fault end
-                   from changed)
-     select (select attempts from changed) as attempt, (select count(*) from promoted) as promoted, chained.*
-       from (select 1) one
-       left join (select ${claimedColumns('n')}
+         from input i
+        where d.id = i.id and d.leased_by = i.worker and d.state = 'pending'
+       returning d.id, d.registration_id, d.payment_id, d.state, d.out_of_order, d.fault, d.attempts, i.chain_worker, i.chain_now
+     ), ${promoteNextHead('changed', '$2')},
+     attempt as (${ATTEMPT_INSERT}
+       select i.id, c.attempts, i.scheduled_at, i.started_at, i.x_ms_date, i.sent_at, i.duration_ms, i.http_status, i.outcome,
+              i.error, i.next_at, i.final, i.worker,
+              -- A delivery shaped by fault injection names the fault on its first attempt.
+              case when c.attempts = 1 then c.fault end
+         from changed c join input i on i.id = c.id)
+     select i.id as delivery_id, c.attempts as attempt, (select count(*) from promoted p where p.after_id = i.id) as promoted, chained.*
+       from input i
+       left join changed c on c.id = i.id
+       left join (select n.after_id, ${claimedColumns('n')}
                     from promoted n join webhook_registrations r on r.id = n.registration_id
                     join payment_events e on e.id = n.event_id
-                   where n.leased_by = $16) chained on true`,
-    [
-      report.deliveryId,
-      report.worker,
-      report.startedAt,
-      final,
-      new Date(report.sentAt.getTime() + report.durationMs),
-      next,
-      report.scheduledAt,
-      report.startedAt,
-      report.xMsDate,
-      report.sentAt,
-      report.durationMs,
-      report.httpStatus,
-      report.outcome,
-      report.error,
-      report.worker,
-      chain ? report.worker : null,
-      chain?.leaseMs ?? null,
-      chain?.now ?? null,
-    ],
+                   where n.leased_by is not null) chained on chained.after_id = i.id`,
+    [JSON.stringify(input), leaseMs],
   );
-  const row = rows[0] as ClaimedRow & { attempt: number | null; promoted: number };
-  // Only a deleted registration can have dropped a delivery whose lease is still ours.
-  if (row.attempt === null) return recordLostClaim(db, report);
-  return {
-    attempt: row.attempt,
-    final,
-    nextAttemptAt: next,
-    disabled: false,
-    next: row.id === null ? null : toClaimed(row),
-    leftQueueHeadless: final !== null && Number(row.promoted) === 0,
-  };
+  const byDelivery = new Map(rows.map((row) => [Number(row.delivery_id), row]));
+  return Promise.all(
+    attempts.map(({ report, final, next }) => {
+      const row = byDelivery.get(report.deliveryId);
+      // Only a deleted registration can have dropped a delivery whose lease is still ours.
+      if (!row || row.attempt === null) return recordLostClaim(db, report);
+      return {
+        attempt: row.attempt,
+        final,
+        nextAttemptAt: next,
+        disabled: false,
+        next: row.id === null ? null : toClaimed(row),
+        leftQueueHeadless: final !== null && Number(row.promoted) === 0,
+      };
+    }),
+  );
 }
 
 /** Records an attempt whose claim was lost: nothing about the delivery changes. */

@@ -19,9 +19,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { Mode } from '../config.ts';
 import type { Database } from '../store/database.ts';
+import { GroupCommit } from '../store/groupCommit.ts';
 import {
   claimDeliveries,
+  type DeliveredReport,
+  type RecordedAttempt,
   recordAttempt,
+  recordDeliveries,
   releaseAllLeases,
   releaseDeliveries,
   repairQueueHeads,
@@ -38,6 +42,9 @@ import { openSecret, webhookSecretKey } from './webhookSecrets.ts';
  * Short, so a failure recorded by another process is cleared again within a second of the next success.
  */
 const HEALTH_MARK_REUSE_MS = 1000;
+
+/** Opened webhook secrets kept in memory at most (one per active registration). */
+const MAX_OPENED_SECRETS = 1000;
 
 /** Poll ticks between repairs of every queue (repairQueueHeads): a minute at the default 1 s poll. */
 const REPAIR_ALL_EVERY_TICKS = 60;
@@ -89,6 +96,9 @@ export class WebhookDispatcher {
   #launched = 0;
   /** Registrations this process recorded a success for, and when (real time); a failure removes them. */
   readonly #healthyAt = new Map<string, number>();
+  readonly #openedSecrets = new Map<string, string>();
+  /** Successes finished in one turn are recorded in one statement. */
+  readonly #delivered: GroupCommit<DeliveredReport, RecordedAttempt>;
   #background = false;
   #stopped = false;
   #pumping: Promise<number> | null = null;
@@ -109,6 +119,7 @@ export class WebhookDispatcher {
     this.#pollMs = options.pollMs ?? 1000;
     this.#beforeAttempt = options.beforeAttempt;
     this.#leaseMs = 2 * this.#timeoutMs + 5000;
+    this.#delivered = new GroupCommit((delivered) => recordDeliveries(this.#db, delivered));
   }
 
   /** Prepares the outbox for this process; on the embedded store, leases left by a crashed run are released. */
@@ -252,7 +263,7 @@ export class WebhookDispatcher {
       this.#toRepair.add(delivery.paymentId);
       return;
     }
-    const secret = openSecret(await webhookSecretKey(this.#db), delivery.registrationId, delivery.secretSealed);
+    const secret = await this.#secretOf(delivery);
     const body = webhookBody(delivery.event);
     // Every attempt is signed afresh with its own date (§4.5 [rec], open question 7). Retries are
     // scheduled on the clock of the event's sales unit.
@@ -282,25 +293,23 @@ export class WebhookDispatcher {
     // The payment's next event for this registration comes back claimed when it is due, and goes out
     // at once in this slot: no claim round, no wait for a wake-up (unless this process is stopping).
     const chain = this.#stopped ? undefined : { leaseMs: this.#leaseMs, now: this.#clock.now(delivery.event.msn) };
-    const recorded = await recordAttempt(
-      this.#db,
-      {
-        deliveryId: delivery.id,
-        registrationId: delivery.registrationId,
-        worker: this.worker,
-        scheduledAt: delivery.scheduledAt,
-        startedAt,
-        endedAt: this.#clock.now(delivery.event.msn),
-        xMsDate: signed['x-ms-date'],
-        sentAt,
-        durationMs: result.durationMs,
-        httpStatus: result.httpStatus,
-        outcome: result.outcome,
-        error: result.error,
-        healthyJustNow: this.#healthyJustNow(delivery.registrationId),
-      },
-      chain,
-    );
+    const report = {
+      deliveryId: delivery.id,
+      registrationId: delivery.registrationId,
+      worker: this.worker,
+      scheduledAt: delivery.scheduledAt,
+      startedAt,
+      endedAt: this.#clock.now(delivery.event.msn),
+      xMsDate: signed['x-ms-date'],
+      sentAt,
+      durationMs: result.durationMs,
+      httpStatus: result.httpStatus,
+      outcome: result.outcome,
+      error: result.error,
+      healthyJustNow: this.#healthyJustNow(delivery.registrationId),
+    };
+    const recorded =
+      report.outcome === 'delivered' ? await this.#delivered.submit({ report, chain }) : await recordAttempt(this.#db, report, chain);
     if (result.outcome === 'delivered') this.#healthyAt.set(delivery.registrationId, performance.now());
     else this.#healthyAt.delete(delivery.registrationId);
     if (recorded.disabled) {
@@ -309,6 +318,21 @@ export class WebhookDispatcher {
     if (recorded.leftQueueHeadless) this.#toRepair.add(delivery.paymentId);
     if (recorded.next && this.#stopped) await releaseDeliveries(this.#db, [recorded.next.id], this.worker);
     else if (recorded.next) this.#launch(recorded.next);
+  }
+
+  /**
+   * A registration's secret, opened once per sealed value: deciphering it for every delivery was a
+   * measurable part of a delivery's cost. A regenerated secret is a new sealed value, so never stale.
+   */
+  async #secretOf(delivery: ClaimedDelivery): Promise<string> {
+    const cacheKey = `${delivery.registrationId} ${delivery.secretSealed}`;
+    let secret = this.#openedSecrets.get(cacheKey);
+    if (secret === undefined) {
+      secret = openSecret(await webhookSecretKey(this.#db), delivery.registrationId, delivery.secretSealed);
+      if (this.#openedSecrets.size >= MAX_OPENED_SECRETS) this.#openedSecrets.clear();
+      this.#openedSecrets.set(cacheKey, secret);
+    }
+    return secret;
   }
 
   #healthyJustNow(registrationId: string): boolean {

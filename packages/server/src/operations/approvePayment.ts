@@ -42,6 +42,13 @@ export interface Approval {
   /** Express: the shipping option chosen in the app. */
   shipping?: { details: Record<string, unknown>; cost: number };
   testMode: boolean;
+  /** The create request's key, when the caller read it already (createKeyOf, alongside the user). */
+  createKey?: string | null;
+}
+
+/** The create request's idempotency key, which the platform's event log repeats on AUTHORIZED (spec §7 example). */
+export async function createKeyOf(tx: Queryable, payment: Payment): Promise<string | null> {
+  return (await listEvents(tx, payment.id)).find((e) => e.name === 'CREATED')?.idempotencyKey ?? null;
 }
 
 export function chooseCard(user: StoredUser, cardId?: string): TestCard {
@@ -89,8 +96,7 @@ export async function approvePayment(
   if (magic) throw new DomainError('approveFailed', `Authorization failed: ${magic} (test amount ${payment.amount}).`);
   if (card.outcome !== 'approve') throw new DomainError('approveFailed', `Authorization failed: ${cardFailures[card.outcome]}.`);
   const scopes = scopesOf(payment);
-  // The platform's event log repeats the create request's key on AUTHORIZED (spec §7 example).
-  const createKey = (await listEvents(tx, payment.id)).find((e) => e.name === 'CREATED')?.idempotencyKey ?? null;
+  const createKey = approval.createKey !== undefined ? approval.createKey : await createKeyOf(tx, payment);
   const transition = authorizePayment(
     payment,
     salesUnit,

@@ -6,7 +6,7 @@ import { DomainError } from '../errors.ts';
 import { transitionDueAt } from '../payments/stateMachine.ts';
 import type { Payment, PaymentEvent } from '../payments/types.ts';
 import type { Database } from '../store/database.ts';
-import { findPayment, listEvents } from '../store/paymentsStore.ts';
+import { findPayment, findPaymentWithEvents, listEvents } from '../store/paymentsStore.ts';
 import { withLockedPayment } from './lockedPayment.ts';
 
 export async function readPayment(
@@ -16,14 +16,16 @@ export async function readPayment(
   now: () => Date,
   withEvents: boolean,
 ): Promise<{ payment: Payment; events: PaymentEvent[]; moved: boolean }> {
-  const payment = await findPayment(db, msn, reference);
-  if (!payment) throw new DomainError('referenceNotFound', `No payment with reference "${reference}" for this sales unit.`);
-  if (transitionDueAt(payment, now())) {
+  const found = withEvents
+    ? await findPaymentWithEvents(db, msn, reference)
+    : await findPayment(db, msn, reference).then((p) => p && { payment: p, events: [] });
+  if (!found) throw new DomainError('referenceNotFound', `No payment with reference "${reference}" for this sales unit.`);
+  if (transitionDueAt(found.payment, now())) {
     const moved = await withLockedPayment(db, msn, reference, now, async (tx, current) => ({
       payment: current,
       events: withEvents ? await listEvents(tx, current.id) : [],
     }));
     return { ...moved, moved: true };
   }
-  return { payment, events: withEvents ? await listEvents(db, payment.id) : [], moved: false };
+  return { ...found, moved: false };
 }

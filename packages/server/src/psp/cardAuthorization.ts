@@ -30,14 +30,14 @@ import type { TestCard } from '../customer/testUsers.ts';
 import { ageOn } from '../customer/testUsers.ts';
 import { DomainError } from '../errors.ts';
 import { applyTransition } from '../operations/applyTransition.ts';
-import { chooseCard, scopesOf, userDetailsFor } from '../operations/approvePayment.ts';
+import { chooseCard, createKeyOf, scopesOf, userDetailsFor } from '../operations/approvePayment.ts';
 import { withLockedPayment } from '../operations/lockedPayment.ts';
 import { abortPayment, authorizePayment } from '../payments/stateMachine.ts';
 import type { NewEvent, Payment, Transition } from '../payments/types.ts';
 import { recordAuthorizationAttempt } from '../store/customerStore.ts';
 import type { Queryable } from '../store/database.ts';
 import { findSalesUnit } from '../store/merchantsStore.ts';
-import { listEvents, updatePayment } from '../store/paymentsStore.ts';
+import { updatePayment } from '../store/paymentsStore.ts';
 import {
   type CardAttempt,
   completeCardCallback,
@@ -439,7 +439,7 @@ async function reservation(tx: Queryable, payment: Payment, attempt: CardAttempt
   const card = user?.cards.find((c) => c.id === attempt.cardId);
   const scopes = scopesOf(payment);
   // The platform's event log repeats the create request's key on AUTHORIZED (spec §7 example).
-  const createKey = (await listEvents(tx, payment.id)).find((e) => e.name === 'CREATED')?.idempotencyKey ?? null;
+  const createKey = await createKeyOf(tx, payment);
   return authorizePayment(
     payment,
     unit,

@@ -191,6 +191,22 @@ export async function findPayment(db: Queryable, msn: string, reference: string)
   return rows[0] ? toPayment(rows[0]) : null;
 }
 
+/** The payment and its event log in one round trip (GET events). */
+export async function findPaymentWithEvents(
+  db: Queryable,
+  msn: string,
+  reference: string,
+): Promise<{ payment: Payment; events: PaymentEvent[] } | null> {
+  const { rows } = await db.query<PaymentRow & { events: (Omit<EventRow, 'occurred_at'> & { occurred_at: string })[] }>(
+    `select p.*, coalesce((select json_agg(e order by e.id) from payment_events e where e.payment_id = p.id), '[]') as events
+       from payments p where p.msn = $1 and p.reference = $2`,
+    [msn, reference],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { payment: toPayment(row), events: row.events.map((e) => toEvent({ ...e, occurred_at: new Date(e.occurred_at) })) };
+}
+
 export async function findPaymentByToken(db: Queryable, token: string): Promise<Payment | null> {
   const { rows } = await db.query<PaymentRow>('select * from payments where redirect_token = $1', [token]);
   return rows[0] ? toPayment(rows[0]) : null;

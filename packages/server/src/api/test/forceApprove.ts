@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { DomainError, HttpProblem } from '../../errors.ts';
-import { approvePayment } from '../../operations/approvePayment.ts';
+import { approvePayment, createKeyOf } from '../../operations/approvePayment.ts';
 import { withLockedPayment } from '../../operations/lockedPayment.ts';
 import { resolveCustomer } from '../../operations/resolveCustomer.ts';
 import type { Market, Payment } from '../../payments/types.ts';
@@ -53,13 +53,17 @@ export function registerForceApprove(app: FastifyInstance, deps: ApiDeps): void 
       if (payment.state === 'AUTHORIZED') throw new DomainError('approveFailed', 'The payment is already reserved (state AUTHORIZED).');
       if (payment.state !== 'CREATED')
         throw new DomainError('approveFailed', `Only CREATED payments can be approved; this one is ${payment.state}.`);
-      const user = await approvingUser(tx, payment, body, caller.salesUnit.market, now());
+      // Both reads leave in one round trip (the connection pipelines).
+      const [user, createKey] = await Promise.all([
+        approvingUser(tx, payment, body, caller.salesUnit.market, now()),
+        createKeyOf(tx, payment),
+      ]);
       if (caller.salesUnit.settings.requireManualApprovalFirst && user.manualApprovals === 0) {
         throw new DomainError('identificationRequired', `Test user ${user.phone} must approve one payment in the app first.`);
       }
       // PSP card passthrough: the card callback runs after this transaction, never under the row lock.
       if (payment.paymentMethodType === 'CARD_PASSTHROUGH') return user;
-      await approvePayment(tx, payment, caller.salesUnit, { user, manual: false, testMode: true }, now(), { commit: true });
+      await approvePayment(tx, payment, caller.salesUnit, { user, manual: false, testMode: true, createKey }, now(), { commit: true });
       return null;
     });
     if (passthroughUser) await forceApproveWithPsp(deps, caller.salesUnit.msn, reference, passthroughUser);

@@ -156,17 +156,18 @@ export function queueIsEmpty(registrationId: string, paymentId: string): string 
  * SQL: a CTE that promotes, for each delivery of `changed` (a CTE returning the updated deliveries' id,
  * registration_id, payment_id, state and out_of_order) that left its queue or was reordered, the next
  * delivery of that queue. The statement's snapshot still shows them pending, hence the exclusions. With
- * `leaseMs` (SQL), `changed` also returns chain_worker and chain_now (the unit's clock), and a promoted
- * delivery that is due is claimed for that worker at once, so a payment's next event goes out without
- * waiting for a claim round. Each promoted row names the delivery it follows (`after_id`).
+ * `chained`, `changed` also returns chain_worker, chain_lease_ms and chain_now (the unit's clock), and a
+ * promoted delivery that is due by then is claimed for that worker at once, so a payment's next event goes
+ * out without waiting for a claim round. Each promoted row names the delivery it follows (`after_id`).
  */
-export function promoteNextHead(changed: string, leaseMs?: string): string {
-  const due = leaseMs ? 'n.next_attempt_at <= x.chain_now' : 'false';
+export function promoteNextHead(changed: string, chained = false): string {
+  const lease = chained
+    ? `lease_until = case when n.next_attempt_at <= x.chain_now then clock_timestamp() + x.chain_lease_ms * interval '1 millisecond' end,
+              leased_by = case when n.next_attempt_at <= x.chain_now then x.chain_worker end`
+    : 'lease_until = null, leased_by = null';
   return `promoted as (
        update webhook_deliveries n
-          set is_head = true,
-              lease_until = case when ${due} then clock_timestamp() + ${leaseMs ?? 'null'}::int * interval '1 millisecond' end,
-              leased_by = case when ${due} then ${leaseMs ? 'x.chain_worker' : 'null'}::text end
+          set is_head = true, ${lease}
          from (select x.*, (select min(p.id) from webhook_deliveries p
                              where p.registration_id = x.registration_id and p.payment_id = x.payment_id
                                and p.state = 'pending' and not p.out_of_order and p.id <> x.id
@@ -386,18 +387,18 @@ export async function recordAttempt(db: Database, report: AttemptReport, chain?:
     );
     const claim = rows[0];
     const next = claim ? nextAttemptAt(claim.first_attempt_at, claim.attempts, report.endedAt) : null;
-    const [result] = claim
-      ? await finishAttempts(tx, [{ report, final: next ? null : 'dropped', next, chain }])
-      : [await recordLostClaim(tx, report)];
+    const result = claim
+      ? ((await finishAttempts(tx, [{ report, final: next ? null : 'dropped', next, chain }]))[0] as RecordedAttempt)
+      : await recordLostClaim(tx, report);
     if (unresponsive) {
       await tx.query(`update webhook_registrations set disabled_at = $2, disabled_reason = 'unresponsive' where id = $1`, [
         report.registrationId,
         report.endedAt,
       ]);
       await dropPendingDeliveries(tx, report.registrationId, 'the registration was unresponsive for 14 days and was removed');
-      return { ...(result as RecordedAttempt), disabled: true, next: null };
+      return { ...result, disabled: true, next: null };
     }
-    return result as RecordedAttempt;
+    return result;
   });
 }
 
@@ -444,14 +445,15 @@ async function finishAttempts(db: Queryable, attempts: readonly FinishedAttempt[
     outcome: report.outcome,
     error: report.error,
     chain_worker: chain ? report.worker : null,
+    chain_lease_ms: chain?.leaseMs ?? null,
     chain_now: chain?.now ?? null,
   }));
-  const leaseMs = attempts.find((a) => a.chain)?.chain?.leaseMs ?? null;
   const { rows } = await db.query<ClaimedRow & { delivery_id: number; attempt: number | null; promoted: number }>(
     `with input as (
        select * from jsonb_to_recordset($1::jsonb) as i (id bigint, worker text, started_at timestamptz, final text,
          delivered_at timestamptz, next_at timestamptz, scheduled_at timestamptz, x_ms_date text, sent_at timestamptz,
-         duration_ms int, http_status int, outcome text, error text, chain_worker text, chain_now timestamptz)
+         duration_ms int, http_status int, outcome text, error text, chain_worker text, chain_lease_ms int,
+         chain_now timestamptz)
      ), changed as (
        update webhook_deliveries d
           set attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, i.started_at), state = coalesce(i.final, 'pending'),
@@ -461,8 +463,9 @@ async function finishAttempts(db: Queryable, attempts: readonly FinishedAttempt[
               lease_until = null, leased_by = null
          from input i
         where d.id = i.id and d.leased_by = i.worker and d.state = 'pending'
-       returning d.id, d.registration_id, d.payment_id, d.state, d.out_of_order, d.fault, d.attempts, i.chain_worker, i.chain_now
-     ), ${promoteNextHead('changed', '$2')},
+       returning d.id, d.registration_id, d.payment_id, d.state, d.out_of_order, d.fault, d.attempts,
+                 i.chain_worker, i.chain_lease_ms, i.chain_now
+     ), ${promoteNextHead('changed', true)},
      attempt as (${ATTEMPT_INSERT}
        select i.id, c.attempts, i.scheduled_at, i.started_at, i.x_ms_date, i.sent_at, i.duration_ms, i.http_status, i.outcome,
               i.error, i.next_at, i.final, i.worker,
@@ -476,7 +479,7 @@ async function finishAttempts(db: Queryable, attempts: readonly FinishedAttempt[
                     from promoted n join webhook_registrations r on r.id = n.registration_id
                     join payment_events e on e.id = n.event_id
                    where n.leased_by is not null) chained on chained.after_id = i.id`,
-    [JSON.stringify(input), leaseMs],
+    [JSON.stringify(input)],
   );
   const byDelivery = new Map(rows.map((row) => [Number(row.delivery_id), row]));
   return Promise.all(

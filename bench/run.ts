@@ -396,8 +396,10 @@ during the load; the A/B figures below come from 10–20 s runs of bench/load.ts
 after a change, on this machine):
 
 - **What a lifecycle costs, and why writes ≥ 0.5 × pgbench is out of reach on this machine.** CPU time per
-  lifecycle, read from \`/proc\` during 10 s peak runs of bench/load.ts against one server: the server 5.5–6.5 ms,
-  PostgreSQL's backends 6.5–7.5 ms, the load process 1.5 ms, with the two cores 85 % busy. A pgbench
+  lifecycle with its five webhook deliveries, read from \`/proc\` over 10 s peak runs of bench/load.ts against one
+  server (the load and the outbox drain after it): the server 6.3–9.6 ms, PostgreSQL's backends 7.2–9.9 ms, the
+  load process 2.0–3.4 ms (the spread is the machine's speed from run to run), with the two cores 80–85 % busy
+  during the load (\`vmstat\`). A pgbench
   simple-update transaction costs the machine's cores ÷ its TPS: ${round((r.machine.cpus * 1000) / r.pgbenchSimpleUpdateTps, 2)} ms in this run. Half of pgbench's TPS in
   writes (five per lifecycle) would need a whole lifecycle — nine HTTP requests, five webhook deliveries, about
   twenty database round trips and the load process itself — in ${round((r.machine.cpus * 10_000) / r.pgbenchSimpleUpdateTps, 1)} ms of machine CPU: less than
@@ -409,16 +411,22 @@ after a change, on this machine):
   commit a create costs about 0.25 ms of server CPU, 0.3–0.5 ms of PostgreSQL CPU and 0.08 ms of the load
   process's (10 s create-only runs): about 0.7 ms of machine CPU, so two cores answer at most about 2 800
   creates/s that store a payment, its CREATED event and its idempotency record. PostgreSQL's part is mostly
-  per statement, not per row: \`EXPLAIN ANALYZE\` of the shared create statement shows 0.5–0.6 ms planning and
-  0.5 ms executing for one create, 1.0 ms for nine, and capping batches at 8 or 4 creates doubled and tripled
-  PostgreSQL's CPU per create (A/B). Forcing generic plans (\`plan_cache_mode\`) to skip the planning made
-  lifecycles cost 10–35 % more PostgreSQL CPU. The machine's speed drifts between runs: on 2026-11-21 one run
-  had the bare server at 9 490 creates/s, Prism at 1 657 and Kassa at 1 981 (p99 0.61 × Prism's), a later one
-  the bare server at 41 009 and Prism at 4 824, while Kassa's creates stayed at 1 500–2 600/s in every run of
-  the day. What bounds them then is not the server's CPU but the shared statement's latency in PostgreSQL
-  (planning, commit), which a faster machine shortens less: the next thing to measure.
-- **Round trips.** The statements per lifecycle went from 66 to about 33 (counted per statement text before
-  the one-statement create, which removes two more): a transition (payment update,
+  per statement, not per row: \`EXPLAIN ANALYZE\` of the shared create statement shows 0.5 ms executing for one
+  create, 1.0 ms for nine, and capping batches at 8 or 4 creates doubled and tripled PostgreSQL's CPU per
+  create (A/B). The machine's speed drifts between runs: on 2026-11-21 one run had the bare server at 9 490
+  creates/s, Prism at 1 657 and Kassa at 1 981 (p99 0.61 × Prism's), a later one the bare server at 41 009
+  and Prism at 4 824, while Kassa's creates stayed at 1 300–2 600/s in every run of the day. Measured since:
+  with 32 clients a create waits mostly for its turn on the server's one thread, not for PostgreSQL — the
+  server's own latency (request log) is p50 12 ms of the client's 18, each create takes ~0.4 ms of that
+  thread, so one round of all 32 clients is ~13 ms of server work; the shared statement is prepared (0.06 ms
+  planning, \`pg_stat_statements\`) and executes in ~4 ms for ~9 creates on the busy machine; the cores are
+  75–85 % busy. With 64 clients the same server answers 1 925–2 085 creates/s instead of 1 324–1 356, and
+  PostgreSQL's CPU per create falls from 0.45 to 0.29 ms as batches grow (8 s create-only runs, alternating);
+  the comparison with Prism stays at one concurrency for both. Holding batches back to one or two statements
+  in flight, for larger batches at 32 clients, did not help (1 105 and 1 628 vs 1 677 creates/s).
+- **Round trips.** The statements per lifecycle went from 66 to 26.6 (\`pg_stat_statements\` calls ÷
+  lifecycles, with every BEGIN, COMMIT and \`set local\` counted although they travel with other statements, and
+  the outbox's claims, repairs and request-log batches), about 13 round trips: a transition (payment update,
   event, webhook outbox, idempotent outcome) is one statement, and so are the row lock with the idempotency
   claim and a delivered webhook with its attempt record and the claim of the payment's next event. A plain
   create is one statement without a transaction around it (atomic on its own; a concurrent claim of the same
@@ -427,17 +435,25 @@ after a change, on this machine):
   pipeline mode, the connection's writes of one tick in one socket write): a create is one round trip instead
   of three, a capture two instead of four. A token request reads its key set from the same few-seconds cache
   as every API call (two statements fewer per lifecycle); together, A/B over four alternating 10 s peak runs
-  each: 97 → 106 lifecycles/s (means; single runs on this machine vary by ±15 %). Creates that arrive in the same turn of the event loop share that statement (a
-  group commit, operations/createBatch.ts): one round trip, commit and WAL flush for all of them (A/B on
-  create-only load: 852 → 1154 and 855 → 1205 creates/s, p99 74 → 63 and 85 → 56 ms).
+  each: 97 → 106 lifecycles/s (means; single runs on this machine vary by ±15 %). GET events reads the payment
+  and its log in one statement, and force approve reads the test user and the create request's key in one
+  round trip. Creates that arrive in the same turn of the event loop share that statement (a group commit,
+  store/groupCommit.ts): one round trip, commit and WAL flush for all of them (A/B on create-only load:
+  852 → 1154 and 855 → 1205 creates/s, p99 74 → 63 and 85 → 56 ms).
 - **Webhooks** keep up: a claim reads only due queue heads (migration 008), a finished delivery claims its
   payment's next event in the same statement, one receiver may have 16 attempts in flight, and connections to
-  receivers are kept alive (A/B: 52 → 59 lifecycles/s, peak-phase lag p50 2964 → 1214 ms). A payment's events
-  still go out one after another (order per payment, §4.5), so under saturation the lag is the queue.
+  receivers are kept alive (A/B: 52 → 59 lifecycles/s, peak-phase lag p50 2964 → 1214 ms). Deliveries that
+  succeed in the same turn are recorded by one statement (the same group commit as creates: at peak 5.4
+  deliveries per statement), and a registration's secret is opened once rather than for every delivery (A/B,
+  four alternating 10 s peak runs each: 67 → 86 lifecycles/s, +29 %). A payment's events still go out one
+  after another (order per payment, §4.5), so under saturation the lag is the queue.
 - **Half load is a steady rate.** Until this run the load process took a lifecycle's start slot after waiting
   for it, so every idle worker woke for the same slot and "half load" ran as bursts of 32 lifecycles at once;
   the half-load lag (p99 411 ms in the previous report) measured those bursts. Slots are now taken before the
-  wait (A/B at the same rate: p99 378 → 69 ms).
+  wait (A/B at the same rate: p99 378 → 69 ms). On a slow day the margin is smaller and a stall of the
+  machine shows: the run on 2026-11-21 at 23:56 (its memory soak is the one in the table) measured p99 675 ms
+  at half load (p50 19), the run after it 29 ms; alternating 20 s runs at 40 lifecycles/s of the code before
+  and after that day's changes gave p99 35–130 ms on both sides.
 - **Memory**: the soak's resident size follows V8's heap reservations (it grows in steps, and falls back
   when V8 returns memory). The live heap does not grow: with a forced GC every 30 s through a 5-minute half-load run (\`node --expose-gc\`,
   \`process.memoryUsage()\`), it stayed between 25 and 31 MiB and fell back to 25, while the reserved heap

@@ -441,8 +441,13 @@ after a change, on this machine):
   store/groupCommit.ts): one round trip, commit and WAL flush for all of them (A/B on create-only load:
   852 → 1154 and 855 → 1205 creates/s, p99 74 → 63 and 85 → 56 ms).
 - **Webhooks** keep up: a claim reads only due queue heads (migration 008), a finished delivery claims its
-  payment's next event in the same statement, one receiver may have 16 attempts in flight, and connections to
-  receivers are kept alive (A/B: 52 → 59 lifecycles/s, peak-phase lag p50 2964 → 1214 ms). Deliveries that
+  payment's next event in the same statement, one receiver may have a quarter of the process's attempts in
+  flight, and connections to receivers are kept alive (A/B: 52 → 59 lifecycles/s, peak-phase lag p50
+  2964 → 1214 ms). That quarter was 16 of 64 until 2026-11-22 and is now 32 of 128: with 32 lifecycles in
+  progress at once, 16 left half the payments' queues waiting and a backlog of seconds built up at peak;
+  with 32 the peak-phase lag was p50 45 ms and p99 143–166 ms instead of 1 520–1 727 and 2 546–2 810 ms
+  (two alternating 10 s runs each), for 5 % fewer lifecycles/s — deliveries now cost CPU during the load
+  instead of after it. Deliveries that
   succeed in the same turn are recorded by one statement (the same group commit as creates: at peak 5.4
   deliveries per statement), and a registration's secret is opened once rather than for every delivery (A/B,
   four alternating 10 s peak runs each: 67 → 86 lifecycles/s, +29 %). A payment's events still go out one

@@ -56,7 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimit: Number(env.KASSA_BODY_LIMIT ?? 1024 * 1024),
     webhookTimeoutMs: positiveInteger(env, 'KASSA_WEBHOOK_TIMEOUT_MS', 10_000),
-    webhookConcurrency: positiveInteger(env, 'KASSA_WEBHOOK_CONCURRENCY', 64),
+    webhookConcurrency: positiveInteger(env, 'KASSA_WEBHOOK_CONCURRENCY', 128),
     databasePoolSize: env.KASSA_DB_POOL ? positiveInteger(env, 'KASSA_DB_POOL', 0) : undefined,
     requestLogRetentionDays: positiveInteger(env, 'KASSA_REQUEST_LOG_DAYS', 14),
     adminToken: env.KASSA_ADMIN_TOKEN || undefined,

@@ -456,8 +456,8 @@ after a change, on this machine):
   for it, so every idle worker woke for the same slot and "half load" ran as bursts of 32 lifecycles at once;
   the half-load lag (p99 411 ms in the previous report) measured those bursts. Slots are now taken before the
   wait (A/B at the same rate: p99 378 → 69 ms). On a slow day the margin is smaller and a stall of the
-  machine shows: the run on 2026-11-21 at 23:56 (its memory soak is the one in the table) measured p99 675 ms
-  at half load (p50 19), the run after it 29 ms; alternating 20 s runs at 40 lifecycles/s of the code before
+  machine shows: a run on 2026-11-21 at 23:56 measured p99 675 ms at half load (p50 19), the run after it
+  29 ms; alternating 20 s runs at 40 lifecycles/s of the code before
   and after that day's changes gave p99 35–130 ms on both sides.
 - **Memory**: the soak's resident size follows V8's heap reservations (it grows in steps, and falls back
   when V8 returns memory). The live heap does not grow: with a forced GC every 30 s through a 5-minute half-load run (\`node --expose-gc\`,

@@ -30,6 +30,8 @@ function statement(text: string, params: readonly unknown[] | undefined): pg.Que
   return { name, text, values: params as unknown[] };
 }
 
+const resultOf = (result: pg.QueryResult) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 });
+
 /**
  * Holds a connection's writes until the current tick ends, so the messages issued together (BEGIN and
  * the first statement, the last statement and COMMIT) leave in one socket write: on loopback a write is
@@ -55,8 +57,7 @@ export async function openPostgresDatabase(connectionString: string, poolSize?: 
   return {
     kind: 'postgres',
     async query(sql, params) {
-      const result = await pool.query(statement(sql, params));
-      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      return resultOf(await pool.query(statement(sql, params)));
     },
     async exec(sql) {
       await pool.query(sql);
@@ -75,8 +76,7 @@ export async function openPostgresDatabase(connectionString: string, poolSize?: 
             commit = client.query('commit');
             commit.catch(() => {}); // awaited below, after the statement's own outcome
           }
-          const result = await running;
-          return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+          return resultOf(await running);
         },
         async exec(sql) {
           refuseAfterCommit(commit !== undefined);

@@ -368,14 +368,16 @@ export interface DeliveredReport {
   chain?: ChainOptions;
 }
 
+/** An attempt that did not deliver. */
+export type FailedReport = AttemptReport & { outcome: Exclude<AttemptReport['outcome'], 'delivered'> };
+
 /**
- * Records an attempt and its consequence: delivered; retried later (§4.5 schedule); dropped after 7
- * days; and the registration's health, which disables it after two weeks of failures. A claim that
- * expired meanwhile (another process took over) records the attempt and changes nothing else. A success
- * is one statement (plus the health mark at most once a second); a failure is one transaction.
+ * Records a failed attempt and its consequence, in one transaction: retried later (§4.5 schedule) or
+ * dropped after 7 days, and the registration's health, which disables it after two weeks of failures.
+ * A claim that expired meanwhile (another process took over) records the attempt and changes nothing
+ * else. Successes go through recordDeliveries.
  */
-export async function recordAttempt(db: Database, report: AttemptReport, chain?: ChainOptions): Promise<RecordedAttempt> {
-  if (report.outcome === 'delivered') return (await recordDeliveries(db, [{ report, chain }]))[0] as RecordedAttempt;
+export async function recordFailedAttempt(db: Database, report: FailedReport, chain?: ChainOptions): Promise<RecordedAttempt> {
   return db.transaction(async (tx) => {
     // Lock order registration → delivery, as in deleteRegistration: concurrent attempts for one
     // registration then queue on its row instead of deadlocking.
@@ -404,7 +406,8 @@ export async function recordAttempt(db: Database, report: AttemptReport, chain?:
 
 /**
  * Records successful attempts, any number in one statement (the dispatcher's group commit), after
- * marking their registrations healthy where the reports ask for it. Results in the reports' order.
+ * marking their registrations healthy where the reports ask for it (at most once a second per
+ * registration and process). Results in the reports' order.
  */
 export async function recordDeliveries(db: Queryable, delivered: readonly DeliveredReport[]): Promise<RecordedAttempt[]> {
   const toMark = new Map<string, Date>();

@@ -24,8 +24,8 @@ import {
   claimDeliveries,
   type DeliveredReport,
   type RecordedAttempt,
-  recordAttempt,
   recordDeliveries,
+  recordFailedAttempt,
   releaseAllLeases,
   releaseDeliveries,
   repairQueueHeads,
@@ -42,9 +42,6 @@ import { openSecret, webhookSecretKey } from './webhookSecrets.ts';
  * Short, so a failure recorded by another process is cleared again within a second of the next success.
  */
 const HEALTH_MARK_REUSE_MS = 1000;
-
-/** Opened webhook secrets kept in memory at most (one per active registration). */
-const MAX_OPENED_SECRETS = 1000;
 
 /** Poll ticks between repairs of every queue (repairQueueHeads): a minute at the default 1 s poll. */
 const REPAIR_ALL_EVERY_TICKS = 60;
@@ -96,7 +93,6 @@ export class WebhookDispatcher {
   #launched = 0;
   /** Registrations this process recorded a success for, and when (real time); a failure removes them. */
   readonly #healthyAt = new Map<string, number>();
-  readonly #openedSecrets = new Map<string, string>();
   /** Successes finished in one turn are recorded in one statement. */
   readonly #delivered: GroupCommit<DeliveredReport, RecordedAttempt>;
   #background = false;
@@ -265,7 +261,7 @@ export class WebhookDispatcher {
       this.#toRepair.add(delivery.paymentId);
       return;
     }
-    const secret = await this.#secretOf(delivery);
+    const secret = openSecret(await webhookSecretKey(this.#db), delivery.registrationId, delivery.secretSealed);
     const body = webhookBody(delivery.event);
     // Every attempt is signed afresh with its own date (§4.5 [rec], open question 7). Retries are
     // scheduled on the clock of the event's sales unit.
@@ -311,7 +307,9 @@ export class WebhookDispatcher {
       healthyJustNow: this.#healthyJustNow(delivery.registrationId),
     };
     const recorded =
-      report.outcome === 'delivered' ? await this.#delivered.submit({ report, chain }) : await recordAttempt(this.#db, report, chain);
+      result.outcome === 'delivered'
+        ? await this.#delivered.submit({ report, chain })
+        : await recordFailedAttempt(this.#db, { ...report, outcome: result.outcome }, chain);
     if (result.outcome === 'delivered') this.#healthyAt.set(delivery.registrationId, performance.now());
     else this.#healthyAt.delete(delivery.registrationId);
     if (recorded.disabled) {
@@ -320,21 +318,6 @@ export class WebhookDispatcher {
     if (recorded.leftQueueHeadless) this.#toRepair.add(delivery.paymentId);
     if (recorded.next && this.#stopped) await releaseDeliveries(this.#db, [recorded.next.id], this.worker);
     else if (recorded.next) this.#launch(recorded.next);
-  }
-
-  /**
-   * A registration's secret, opened once per sealed value: deciphering it for every delivery was a
-   * measurable part of a delivery's cost. A regenerated secret is a new sealed value, so never stale.
-   */
-  async #secretOf(delivery: ClaimedDelivery): Promise<string> {
-    const cacheKey = `${delivery.registrationId} ${delivery.secretSealed}`;
-    let secret = this.#openedSecrets.get(cacheKey);
-    if (secret === undefined) {
-      secret = openSecret(await webhookSecretKey(this.#db), delivery.registrationId, delivery.secretSealed);
-      if (this.#openedSecrets.size >= MAX_OPENED_SECRETS) this.#openedSecrets.clear();
-      this.#openedSecrets.set(cacheKey, secret);
-    }
-    return secret;
   }
 
   #healthyJustNow(registrationId: string): boolean {

@@ -40,7 +40,26 @@ export function sealSecret(key: Buffer, registrationId: string, secret: string):
   return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), sealed.toString('base64')].join('.');
 }
 
+/** Secrets opened already, per sealing key: deciphering one for every webhook delivery was a measurable part of its cost. */
+const opened = new WeakMap<Buffer, Map<string, string>>();
+/** Opened secrets kept per key at most (one per active registration or PSP). */
+const MAX_OPENED = 1000;
+
+/** The secret sealed for `registrationId`; a regenerated secret is a new sealed value, so a kept one is never stale. */
 export function openSecret(key: Buffer, registrationId: string, sealed: string): string {
+  let secrets = opened.get(key);
+  if (!secrets) opened.set(key, (secrets = new Map()));
+  const cacheKey = `${registrationId} ${sealed}`;
+  let secret = secrets.get(cacheKey);
+  if (secret === undefined) {
+    secret = unseal(key, registrationId, sealed);
+    if (secrets.size >= MAX_OPENED) secrets.clear();
+    secrets.set(cacheKey, secret);
+  }
+  return secret;
+}
+
+function unseal(key: Buffer, registrationId: string, sealed: string): string {
   const [version, iv, tag, data] = sealed.split('.');
   if (version !== VERSION || !iv || !tag || !data) throw new Error(`unreadable sealed secret of registration ${registrationId}`);
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));

@@ -80,6 +80,7 @@ export function buildApp(ctx: ServerContext, options: { onEvents?: () => void } 
       if (ctx.config.rateLimits) rateLimiter.hit(key, limits[kind], ctx.clock.nowMs());
     },
     rawBody: (request) => rawBodies.get(request) ?? '',
+    captureFault: () => undefined,
     onEvents: options.onEvents ?? (() => {}),
   };
 

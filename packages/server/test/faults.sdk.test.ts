@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Client, createClient, silentLogger } from '@kassa/sdk';
+import { ApiError, type Client, createClient, silentLogger } from '@kassa/sdk';
 import type { DemoSalesUnit } from '../src/seed.ts';
 import { findPayment, listEvents } from '../src/store/paymentsStore.ts';
 import { addSalesUnit } from './support/payments.ts';
@@ -124,4 +124,50 @@ test('a timeout after the capture committed: the SDK gives up waiting, retries w
     ],
   );
   assert.equal(captures[0]?.idempotency_key, captures[1]?.idempotency_key);
+});
+
+test('captures the acquirer fails: 6280 the SDK retries by itself with the same key; 6260 reaches the caller, whose later retry captures', async () => {
+  const unit = await addSalesUnit(server, 'NO', {});
+  const client = sdkFor(unit);
+  const reference = `sdk-capture-faults-${Date.now()}`;
+  await createAndApprove(client, unit, reference);
+  await addRule(unit, { kind: 'captureFailed', count: 1 });
+  const captured = await client.epayment.capturePayment(reference, { modificationAmount: { currency: 'NOK', value: 4000 } });
+  assert.equal(captured.aggregate.capturedAmount.value, 4000);
+
+  await addRule(unit, { kind: 'fundsUnavailable', count: 1 });
+  const idempotencyKey = `later-${reference}`;
+  const refused = await client.epayment
+    .capturePayment(reference, { modificationAmount: { currency: 'NOK', value: 6000 } }, { idempotencyKey })
+    .then(
+      () => assert.fail('6260 is not retried by the SDK'),
+      (error: unknown) => error,
+    );
+  assert.ok(refused instanceof ApiError);
+  assert.deepEqual([refused.status, refused.errorCode], [400, 6260]);
+  const later = await client.epayment.capturePayment(
+    reference,
+    { modificationAmount: { currency: 'NOK', value: 6000 } },
+    { idempotencyKey },
+  );
+  assert.equal(later.aggregate.capturedAmount.value, 10000);
+
+  const payment = await findPayment(server.ctx.db, unit.msn, reference);
+  const captures = (await listEvents(server.ctx.db, payment?.id ?? 0)).filter((e) => e.name === 'CAPTURED');
+  assert.deepEqual(
+    captures.map((e) => [e.amount, e.success]),
+    [
+      [4000, false],
+      [4000, true],
+      [6000, false],
+      [6000, true],
+    ],
+  );
+  const calls = await loggedCalls(unit, '/epayment/v1/payments/:reference/capture');
+  assert.deepEqual(
+    calls.map((row) => row.status),
+    [503, 200, 400, 200],
+  );
+  assert.equal(calls[0]?.idempotency_key, calls[1]?.idempotency_key, 'the SDK retried with the same key');
+  assert.deepEqual([calls[2]?.idempotency_key, calls[3]?.idempotency_key], [idempotencyKey, idempotencyKey]);
 });

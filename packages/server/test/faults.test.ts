@@ -14,6 +14,7 @@ import { assertMatchesOpenApi } from './support/openapi.ts';
 import { addSalesUnit, authorizedPayment, capture, paymentPath, readConsistent } from './support/payments.ts';
 import { assertErrorCode, assertFieldErrors, assertProblem } from './support/problems.ts';
 import { startTestServer, type TestServer } from './support/testServer.ts';
+import { WebhookReceiver } from './support/webhookReceiver.ts';
 
 const FAULTS = '/kassa/v1/faults';
 
@@ -106,6 +107,72 @@ test('an error after the operation loses the answer of a committed capture; a re
       [200, key, null],
     ],
   );
+});
+
+test('capture faults: the acquirer fails an accepted capture — 6260 or 6280, a CAPTURED event with success false, the key free for the retry', async () => {
+  const unit = await addSalesUnit(server, 'NO', {});
+  const receiver = await WebhookReceiver.start();
+  try {
+    const registered = await server.call('POST', '/webhooks/v1/webhooks', {
+      unit,
+      body: { url: receiver.url, events: ['epayments.payment.captured.v1'] },
+    });
+    assert.equal(registered.status, 201, registered.text);
+    const reference = await authorizedPayment(server, 10000, unit);
+    const path = `${paymentPath(reference)}/capture`;
+    const funds = await addRule(unit, { kind: 'fundsUnavailable', match: { operation: 'capturePayment' }, count: 1 });
+    assert.equal(funds.when, null, 'a capture fault strikes inside the capture');
+    // Calls that are not captures never draw a capture fault.
+    assert.equal((await server.call('GET', paymentPath(reference), { unit })).status, 200);
+    const key = randomUUID();
+    const unavailable = await capture(server, reference, 4000, { unit, key });
+    assertErrorCode(unavailable, 400, 6260, 'POST', path);
+    const otherKey = randomUUID();
+    const captured = await capture(server, reference, 4000, { unit, key: otherKey });
+    assert.equal(captured.status, 200, 'the rule is spent; the capture goes through');
+    assert.equal(captured.body.aggregate.capturedAmount.value, 4000, 'the failed capture changed nothing');
+
+    await addRule(unit, { kind: 'captureFailed', count: 1 });
+    const tryLater = await capture(server, reference, 6000, { unit, key });
+    assertErrorCode(tryLater, 503, 6280, 'POST', path);
+    const retried = await capture(server, reference, 6000, { unit, key });
+    assert.equal(retried.status, 200, `the same key runs again: ${retried.text}`);
+    assert.equal(retried.body.aggregate.capturedAmount.value, 10000);
+
+    const { events } = await readConsistent(server, reference, unit);
+    assert.deepEqual(
+      events.filter((e) => e.name === 'CAPTURED').map((e) => [e.amount.value, e.success, e.idempotencyKey]),
+      [
+        [4000, false, key],
+        [4000, true, otherKey],
+        [6000, false, key],
+        [6000, true, key],
+      ],
+    );
+    await server.deliverWebhooks();
+    await receiver.waitFor('four capture webhooks', (r) => r.requests.length === 4);
+    assert.deepEqual(
+      receiver.requests.map((r) => [(r.body as { amount: { value: number } }).amount.value, (r.body as { success: boolean }).success]),
+      [
+        [4000, false],
+        [4000, true],
+        [6000, false],
+        [6000, true],
+      ],
+    );
+    const captures = (await logOf(unit)).filter((row) => row.route.endsWith('/capture'));
+    assert.deepEqual(
+      captures.map((row) => [row.status, row.fault]),
+      [
+        [400, `fundsUnavailable (rule ${funds.id})`],
+        [200, null],
+        [503, `captureFailed (rule ${funds.id + 1})`],
+        [200, null],
+      ],
+    );
+  } finally {
+    await receiver.close();
+  }
 });
 
 test('every nth matching call gets 429 with Retry-After (1 s unless given); rules match by method and route', async () => {
@@ -295,6 +362,8 @@ test('rules are managed per sales unit; bad rules are refused; the control API a
   await bad({ target: 'api', kind: 'error', status: 418, probability: 0.5, everyNth: 2 }, ['everyNth', 'status']);
   await bad({ target: 'api', kind: 'error', status: 500, retryAfterSeconds: 5 }, ['retryAfterSeconds']);
   await bad({ target: 'api', kind: 'latency', probabilty: 0.5 }, ['probabilty']);
+  await bad({ target: 'api', kind: 'fundsUnavailable', when: 'after', match: { operation: 'refundPayment' } }, ['when', 'match.operation']);
+  await bad({ target: 'webhook', kind: 'captureFailed' }, ['kind']);
   await bad({ target: 'api', kind: 'latency', delayMs: 10, match: { operation: 'fly', colour: 'red' } }, [
     'match.operation',
     'match.colour',

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
+import type { CaptureFaultKind } from '../control/types.ts';
 import type { Caller } from '../http/authenticate.ts';
 
 /** What the API route modules are given by app.ts. */
@@ -10,6 +11,8 @@ export interface ApiDeps {
   rateLimit(key: string, kind: 'read' | 'write'): void;
   /** The raw text of a JSON body (for checks JSON.parse cannot make, e.g. duplicate metadata keys). */
   rawBody(request: FastifyRequest): string;
+  /** A capture fault (test mode) fired for this call: the acquirer fails the capture once accepted. */
+  captureFault(request: FastifyRequest): CaptureFaultKind | undefined;
   /** Events were committed: wake whatever delivers them (webhooks) without waiting for a poll. */
   onEvents(): void;
 }

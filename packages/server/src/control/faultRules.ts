@@ -14,7 +14,16 @@ import { validatorFor } from '../http/validation.ts';
 import { drawFaultRule, FAULTS_CHANNEL, listFaultRules, takeFault } from '../store/controlStore.ts';
 import type { Database } from '../store/database.ts';
 import { EPAYMENT_EVENT_TYPES } from '../webhooks/eventTypes.ts';
-import { API_FAULT_KINDS, type FaultMatch, type FaultRule, type FaultTarget, type NewFaultRule, WEBHOOK_FAULT_KINDS } from './types.ts';
+import {
+  API_FAULT_KINDS,
+  CAPTURE_FAULT_KINDS,
+  type CaptureFaultKind,
+  type FaultMatch,
+  type FaultRule,
+  type FaultTarget,
+  type NewFaultRule,
+  WEBHOOK_FAULT_KINDS,
+} from './types.ts';
 
 /** The SDK's operation names (packages/sdk) of the calls a rule can pick by `match.operation`. */
 export const API_OPERATIONS: Readonly<Record<string, string>> = {
@@ -88,6 +97,13 @@ export function faultRuleFrom(body: unknown, msn: string, createdBy: string): Ne
   if (api && match.eventType !== undefined)
     errors.push({ name: 'match.eventType', reason: 'API faults match by method, route and operation.' });
   if (!api && request.when !== undefined) errors.push({ name: 'when', reason: 'Only API faults happen before or after the operation.' });
+  const captureFault = isCaptureFault(request.kind);
+  if (captureFault && request.when !== undefined) {
+    errors.push({ name: 'when', reason: `A ${request.kind} fault strikes inside the capture, neither before nor after it.` });
+  }
+  if (captureFault && match.operation !== undefined && match.operation !== 'capturePayment') {
+    errors.push({ name: 'match.operation', reason: `A ${request.kind} fault strikes captures only (capturePayment).` });
+  }
   if (request.probability !== undefined && request.everyNth !== undefined) {
     errors.push({ name: 'everyNth', reason: 'Give probability or everyNth, not both.' });
   }
@@ -117,7 +133,7 @@ export function faultRuleFrom(body: unknown, msn: string, createdBy: string): Ne
     target: request.target,
     match: { ...match, ...(match.method ? { method: match.method.toUpperCase() } : {}) },
     kind: request.kind as FaultRule['kind'],
-    when: api ? (request.when ?? 'before') : null,
+    when: api && !captureFault ? (request.when ?? 'before') : null,
     status,
     retryAfterSeconds,
     delayMs,
@@ -127,6 +143,10 @@ export function faultRuleFrom(body: unknown, msn: string, createdBy: string): Ne
     seed: request.seed === undefined ? randomBytes(8).toString('hex') : String(request.seed),
     createdBy,
   };
+}
+
+export function isCaptureFault(kind: string): kind is CaptureFaultKind {
+  return (CAPTURE_FAULT_KINDS as readonly string[]).includes(kind);
 }
 
 /** A number in [0, 1) that depends only on the seed and the draw number. */

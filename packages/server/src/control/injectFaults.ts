@@ -2,11 +2,14 @@
  * Fault injection (test mode) at the two places where an integration meets the platform:
  *
  * - API calls: after authentication (when the sales unit is known) the unit's `api` rules that match
- *   the call draw; the first error or timeout that fires ends the draw, latencies that fire before it
- *   add up. A fault `before` the operation keeps it from running (the client may retry freely); a
- *   fault `after` it lets the operation commit and then loses the answer — the case that proves a
- *   client retries with the same Idempotency-Key (spec §12.1). Every fault is noted in the call's
- *   request-log row (`fault`). Kassa's own /kassa/v1 control API and the test helpers are never faulted.
+ *   the call draw; the first error, timeout or capture failure that fires ends the draw, latencies
+ *   that fire before it add up. A fault `before` the operation keeps it from running (the client may
+ *   retry freely); a fault `after` it lets the operation commit and then loses the answer — the case
+ *   that proves a client retries with the same Idempotency-Key (spec §12.1). A capture failure
+ *   (captures only) lets the platform accept the capture and the acquirer fail it: 6260 or 6280, an
+ *   event with `success: false`, the key free for the retry (modifyPayment.ts). Every fault is noted
+ *   in the call's request-log row (`fault`). Kassa's own /kassa/v1 control API and the test helpers
+ *   are never faulted.
  * - Webhook deliveries: before the first attempt of a delivery the unit's `webhook` rules draw; the
  *   first that fires drops it (never sent), delays it, holds it back behind the payment's later events
  *   (reorder), or queues a second copy (duplicate). The fault is recorded on the delivery and its
@@ -26,8 +29,8 @@ import { dropDeliveryByFault, duplicateDeliveryByFault, postponeDeliveryByFault 
 import type { Database } from '../store/database.ts';
 import { epaymentEventType } from '../webhooks/eventTypes.ts';
 import type { ClaimedDelivery } from '../webhooks/types.ts';
-import { API_OPERATIONS, type FaultRules, faultLabel } from './faultRules.ts';
-import type { FaultMatch, FaultRule } from './types.ts';
+import { API_OPERATIONS, type FaultRules, faultLabel, isCaptureFault } from './faultRules.ts';
+import type { CaptureFaultKind, FaultMatch, FaultRule } from './types.ts';
 
 /** Paths that are Kassa's own, not the platform's: never faulted. */
 const NEVER_FAULTED = ['/kassa/', '/epayment/v1/test/'];
@@ -51,6 +54,10 @@ export function matchesCall(match: FaultMatch, request: FastifyRequest): boolean
   return true;
 }
 
+function isCapture(request: FastifyRequest): boolean {
+  return API_OPERATIONS[`${request.method} ${routeOf(request)}`] === 'capturePayment';
+}
+
 /** The Problem an error or timeout fault answers with, built like every other (errors.ts, problem.ts). */
 function faultError(rule: FaultRule): Error {
   const source = `Kassa fault injection, rule ${rule.id}`;
@@ -72,6 +79,8 @@ function faultError(rule: FaultRule): Error {
 /** Wires API fault injection into the app: wraps `deps.authenticate` and answers `after` faults in onSend. */
 export function injectApiFaults(app: FastifyInstance, deps: ApiDeps, rules: FaultRules): void {
   const afterFaults = new WeakMap<FastifyRequest, FaultRule[]>();
+  const captureFaults = new WeakMap<FastifyRequest, CaptureFaultKind>();
+  deps.captureFault = (request) => captureFaults.get(request);
   const holds = new Set<() => void>();
 
   /** Waits `ms` of real time, or less when the client goes away or the server closes. */
@@ -95,12 +104,14 @@ export function injectApiFaults(app: FastifyInstance, deps: ApiDeps, rules: Faul
     if (NEVER_FAULTED.some((prefix) => request.url.startsWith(prefix))) return;
     const fired: FaultRule[] = [];
     for (const rule of rules.rulesFor(msn, 'api')) {
-      if (!matchesCall(rule.match, request) || !(await rules.draw(rule))) continue;
+      if (!matchesCall(rule.match, request) || (isCaptureFault(rule.kind) && !isCapture(request)) || !(await rules.draw(rule))) continue;
       fired.push(rule);
       if (rule.kind !== 'latency') break;
     }
     if (fired.length === 0) return;
     noteRequestFacts(request, { fault: fired.map(faultLabel).join('; ') });
+    const capture = fired.find((rule) => isCaptureFault(rule.kind));
+    if (capture) captureFaults.set(request, capture.kind as CaptureFaultKind);
     const after = fired.filter((rule) => rule.when === 'after');
     if (after.length > 0) afterFaults.set(request, after);
     for (const rule of fired) {

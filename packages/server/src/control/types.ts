@@ -1,7 +1,13 @@
 /** What time control and fault injection pass around (docs/time-and-faults.md). */
 
 export type FaultTarget = 'api' | 'webhook';
-export const API_FAULT_KINDS = ['error', 'latency', 'timeout'] as const;
+export const API_FAULT_KINDS = ['error', 'latency', 'timeout', 'fundsUnavailable', 'captureFailed'] as const;
+/**
+ * API faults that strike inside a capture the platform accepted: the acquirer fails it (6260 funds
+ * unavailable, 6280 capture failed), so they have no `when`.
+ */
+export const CAPTURE_FAULT_KINDS = ['fundsUnavailable', 'captureFailed'] as const;
+export type CaptureFaultKind = (typeof CAPTURE_FAULT_KINDS)[number];
 export const WEBHOOK_FAULT_KINDS = ['delay', 'drop', 'duplicate', 'reorder'] as const;
 export type ApiFaultKind = (typeof API_FAULT_KINDS)[number];
 export type WebhookFaultKind = (typeof WEBHOOK_FAULT_KINDS)[number];
@@ -25,7 +31,7 @@ export interface FaultRule {
   target: FaultTarget;
   match: FaultMatch;
   kind: FaultKind;
-  /** api faults: before the operation runs, or after it committed; null for webhook faults. */
+  /** api faults: before the operation runs, or after it committed; null for webhook and capture faults. */
   when: 'before' | 'after' | null;
   status: number | null;
   retryAfterSeconds: number | null;

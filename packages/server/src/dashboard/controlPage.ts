@@ -4,6 +4,7 @@
  * admin rather than one key set, so every sales unit is in reach.
  */
 import type { ClockView } from '../control/clockOffsets.ts';
+import { isCaptureFault } from '../control/faultRules.ts';
 import { API_FAULT_KINDS, type FaultRule, WEBHOOK_FAULT_KINDS } from '../control/types.ts';
 import { html, type SafeHtml } from '../customer/html.ts';
 import type { SalesUnit } from '../payments/salesUnits.ts';
@@ -121,9 +122,10 @@ export function faultRequestFromForm(form: Record<string, string | undefined>): 
     if (text('route')) match.route = text('route') as string;
     if (text('method')) match.method = text('method') as string;
   } else if (text('eventType')) match.eventType = text('eventType') as string;
-  const body: Record<string, unknown> = { target, kind: text('kind'), match };
-  if (target === 'api') body.when = text('when');
   const kind = text('kind');
+  const body: Record<string, unknown> = { target, kind, match };
+  // A capture failure strikes inside the capture; the form's "when" does not apply to it.
+  if (target === 'api' && !isCaptureFault(kind ?? '')) body.when = text('when');
   if (kind === 'error') {
     if (number('status') !== undefined) body.status = number('status');
     if (number('retryAfterSeconds') !== undefined) body.retryAfterSeconds = number('retryAfterSeconds');

@@ -6,6 +6,9 @@
  *   4020 cancel);
  * - retryable outcomes (6160, 6260, 6280, 5xx) and schema errors are not stored, so the client's
  *   retry with the same key runs again (open question 4).
+ * An accepted operation that fails downstream (a capture the acquirer fails: 6260, 6280 — in test mode by
+ * fault injection) is recorded as its event with `success: false` and leaves the aggregate as it was
+ * (spec §11.5); its key is released like any retryable outcome's.
  * Keys are scoped per sales unit and operation; the fingerprint holds method, path (so the reference)
  * and canonical body. The claim, the effect and the stored response commit in one transaction, and
  * the row lock is taken first, so identical concurrent requests produce exactly one effect.
@@ -13,7 +16,7 @@
 import { DomainError, type ErrorName, retryableCodes } from '../errors.ts';
 import type { Payment, PaymentEvent, Transition } from '../payments/types.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { claimIdempotencyKey, storeIdempotentResponse } from '../store/paymentsStore.ts';
+import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from '../store/paymentsStore.ts';
 import { applyTransition } from './applyTransition.ts';
 import type { StoredOutcome } from './idempotency.ts';
 import { withLockedPayment } from './lockedPayment.ts';
@@ -31,6 +34,8 @@ export interface Modification {
   respond: (payment: Payment) => unknown;
   /** The Problem body of a refusal, as it will be stored and replayed. */
   problem: (error: DomainError) => unknown;
+  /** The operation, once accepted, fails downstream with this error. */
+  downstreamFailure?: DomainError;
 }
 
 export interface ModificationResult extends StoredOutcome {
@@ -61,6 +66,12 @@ export async function modifyPayment(db: Database, m: Modification): Promise<Modi
       const body = m.problem(error);
       await storeIdempotentResponse(tx, m.msn, m.operation, key, error.status, body);
       return { status: error.status, body, events: [] };
+    }
+    if (m.downstreamFailure) {
+      if (key !== null) await releaseIdempotencyKey(tx, m.msn, m.operation, key);
+      const failed = { payment, events: transition.events.map((event) => ({ ...event, success: false })) };
+      const events = await applyTransition(tx, failed, m.now(), undefined, { commit: true });
+      return { status: m.downstreamFailure.status, body: m.problem(m.downstreamFailure), events };
     }
     const body = m.respond(transition.payment);
     const outcome = key === null ? undefined : { msn: m.msn, operation: m.operation, key, status: 200, body };

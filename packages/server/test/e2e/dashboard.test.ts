@@ -124,14 +124,18 @@ test('the request log and one request, secrets redacted', async () => {
 test('the faults form offers the fault kinds of the chosen target and adds a rule', async () => {
   await page.goto(`${server.url}/dashboard/control`);
   const visibleKinds = () => page.locator('#kind option:not([hidden])').evaluateAll((options) => options.map((o) => o.textContent));
-  assert.deepEqual(await visibleKinds(), ['error', 'latency', 'timeout']);
+  assert.deepEqual(await visibleKinds(), ['error', 'latency', 'timeout', 'fundsUnavailable', 'captureFailed']);
+  // A capture fault has no "when": the form leaves it out, whatever the select shows.
+  await page.getByLabel('Fault', { exact: true }).selectOption('fundsUnavailable');
+  await page.getByRole('button', { name: 'Add the rule' }).click();
+  await page.locator('table.faults tbody tr', { hasText: 'fundsUnavailable' }).waitFor();
   await page.getByLabel('Target').selectOption('webhook');
   assert.deepEqual(await visibleKinds(), ['delay', 'drop', 'duplicate', 'reorder']);
   assert.equal(await page.locator('#route').isVisible(), false, 'API-only fields are hidden');
   await page.getByLabel('Fault', { exact: true }).selectOption('drop');
   await page.getByLabel('Event type').selectOption('epayments.payment.captured.v1');
   await page.getByRole('button', { name: 'Add the rule' }).click();
-  await page.locator('p.notice').waitFor();
+  await page.locator('table.faults tbody tr', { hasText: 'drop' }).waitFor();
   assert.match((await page.locator('p.notice').textContent()) ?? '', /Fault rule \d+ added for sales unit/);
   assert.match((await page.locator('table.faults tbody').textContent()) ?? '', /drop.*eventType=epayments\.payment\.captured\.v1/s);
   await assertAccessible(page, 'faults');

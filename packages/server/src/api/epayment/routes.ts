@@ -3,6 +3,7 @@
  * request into one domain operation and its result into the platform's response.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CaptureFaultKind } from '../../control/types.ts';
 import { DomainError, ValidationError } from '../../errors.ts';
 import type { Caller } from '../../http/authenticate.ts';
 import { duplicateKeysUnder } from '../../http/jsonBody.ts';
@@ -115,6 +116,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
       conflict: 'captureIdempotencyConflict',
       body,
       decide: (payment, at) => capturePayment(payment, caller.salesUnit, checkedAmount(value, currency, payment.currency), key, at),
+      downstreamFailure: captureFailure(deps.captureFault(request)),
     });
   });
 
@@ -147,4 +149,18 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
       decide: (payment, at) => cancelPayment(payment, cancelTransactionOnly, key, at),
     });
   });
+}
+
+/** The acquirer's answer to a capture a fault makes fail (retryable with the same key: spec §8.3, §13.3). */
+function captureFailure(kind: CaptureFaultKind | undefined): DomainError | undefined {
+  if (kind === 'fundsUnavailable') {
+    return new DomainError(
+      'fundsUnavailable',
+      'The reservation was released early and charging again failed. Retry later with the same Idempotency-Key.',
+    );
+  }
+  if (kind === 'captureFailed') {
+    return new DomainError('captureFailedTryLater', 'The capture failed at the acquirer. Retry with the same Idempotency-Key.');
+  }
+  return undefined;
 }

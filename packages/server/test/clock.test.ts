@@ -210,6 +210,49 @@ test('advancing global time moves every unit; setting it brings units behind it 
   assert.ok(read.body.global.offsetMs >= 3600_000);
 });
 
+test("QR codes and the customer's countdown live on their sales unit's clock", async () => {
+  const unit = await addSalesUnit(server, 'NO', {});
+  const poster = await server.call('POST', '/qr/v1/merchant-redirect', {
+    unit,
+    headers: { Accept: 'text/targetUrl' },
+    body: { id: 'poster-ttl', redirectUrl: 'https://shop.example/spring', ttl: 900 },
+  });
+  assert.equal(poster.status, 201, poster.text);
+  assert.equal(poster.body.expiresIn, 900);
+  await moveClock(unit, { msn: unit.msn, advanceSeconds: 600 });
+  const read = await server.call('GET', '/qr/v1/merchant-redirect/poster-ttl', { unit });
+  assert.equal(read.status, 200, read.text);
+  assert.ok(read.body.expiresIn <= 300 && read.body.expiresIn > 290, `10 of its 15 minutes are gone: ${read.body.expiresIn}`);
+
+  // A payment created now expires 10 minutes after the unit's time; its one-time QR and the landing
+  // page's countdown say so, although global time is 10 minutes behind.
+  const payment = await server.createPayment({}, { unit });
+  const oneTime = await server.call('POST', '/qr/v1', {
+    unit,
+    headers: { Accept: 'text/targetUrl' },
+    body: { url: payment.body.redirectUrl },
+  });
+  assert.equal(oneTime.status, 200, oneTime.text);
+  assert.ok(oneTime.body.expiresIn <= 600 && oneTime.body.expiresIn > 590, `expiresIn ${oneTime.body.expiresIn}`);
+  const token = new URL(payment.body.redirectUrl).searchParams.get('token');
+  const sent = await fetch(`${server.url}/landing`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: token ?? '', phone: '4791234567' }),
+    redirect: 'manual',
+  });
+  assert.equal(sent.status, 303, await sent.text());
+  const waiting = await (await fetch(`${server.url}${sent.headers.get('location')}`)).text();
+  const secondsLeft = Number(/data-seconds-left="(\d+)"/.exec(waiting)?.[1]);
+  assert.ok(secondsLeft <= 600 && secondsLeft > 590, `the countdown starts at 10 minutes: ${secondsLeft}`);
+
+  await moveClock(unit, { msn: unit.msn, advanceSeconds: 301 });
+  const gone = await server.call('GET', '/qr/v1/merchant-redirect/poster-ttl', { unit });
+  assert.equal(gone.status, 404, 'expired on the unit’s clock, though not on global time');
+  const printed = await fetch(poster.body.url, { redirect: 'manual' });
+  assert.equal(printed.status, 404, 'a camera that scans it finds nothing either');
+});
+
 test('the clock API refuses what it cannot do, with Problems', async () => {
   const [mine, theirs] = [await addSalesUnit(server, 'NO', {}), await addSalesUnit(server, 'NO', {})];
   assertFieldErrors(await server.call('POST', CLOCK, { unit: mine, body: {} }), 'POST', CLOCK, ['advanceSeconds']);

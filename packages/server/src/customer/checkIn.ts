@@ -21,12 +21,12 @@ export function registerCheckIn(app: FastifyInstance, deps: ApiDeps): void {
     const user = await appUser(ctx.db, request);
     if (!user) return sendUserPicker(ctx.db, reply, request.url);
     const { publicId } = request.params as { publicId: string };
-    const now = ctx.clock.now();
-    const code = await findQrCodeByPublicId(ctx.db, publicId, now);
+    const code = await findQrCodeByPublicId(ctx.db, publicId, (msn) => ctx.clock.now(msn));
     if (code?.kind !== 'merchant-callback' || !code.qrId) {
       const body = html`<h1>QR code not found</h1><p>This store QR code does not exist (any more).</p><p><a class="button" href="/app">Back</a></p>`;
       return sendPage(reply, 404, appFrame('QR code not found', body, { user }));
     }
+    const now = ctx.clock.now(code.msn);
     const customerToken = randomBytes(24).toString('base64');
     await insertCustomerToken(ctx.db, customerToken, code.msn, user.phone, new Date(now.getTime() + CUSTOMER_TOKEN_LIFETIME_MS));
     const sent = await sendCheckInWebhook(deps, {

@@ -139,10 +139,10 @@ ${languageForm(t, language, token, '/landing')}`;
     const user = await findUser(ctx.db, phone);
     const minimumUserAge = payment.request.minimumUserAge as number | null | undefined;
     // Unknown, unable to pay businesses or too young: one generic message on the landing page (spec §14.5).
-    if (!user?.canPayBusinesses || (minimumUserAge && ageOn(user.birthDate, ctx.clock.now()) < minimumUserAge)) {
+    if (!user?.canPayBusinesses || (minimumUserAge && ageOn(user.birthDate, ctx.clock.now(payment.msn)) < minimumUserAge)) {
       return phoneForm(reply, payment, language, phone, remember, t.cannotPay);
     }
-    await addPaymentRequest(ctx.db, payment.id, phone, 'landing', ctx.clock.now());
+    await addPaymentRequest(ctx.db, payment.id, phone, 'landing', ctx.clock.now(payment.msn));
     reply.header(
       'set-cookie',
       remember
@@ -165,7 +165,7 @@ ${languageForm(t, language, token, '/landing')}`;
     }
     const phones = await requestedPhones(ctx.db, payment.id);
     const token = payment.redirectToken as string;
-    const secondsLeft = Math.max(0, Math.round((payment.expiresAt.getTime() - ctx.clock.nowMs()) / 1000));
+    const secondsLeft = Math.max(0, Math.round((payment.expiresAt.getTime() - ctx.clock.nowMs(payment.msn)) / 1000));
     const body = html`${summary(t, language, payment, await merchantNameOf(payment))}
 <section class="card waiting" id="waiting" data-status="/landing/status?token=${token}" data-seconds-left="${secondsLeft}">
 <h2>${t.waitTitle}</h2>

@@ -134,7 +134,8 @@ const errorMessages: Record<string, string> = {
 
 export function registerPaymentScreen(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
-  const now = () => ctx.clock.now();
+  // What the user does happens on the payment's sales unit's clock (time control may run it ahead).
+  const now = (payment: Payment) => ctx.clock.now(payment.msn);
 
   interface Loaded {
     user: StoredUser;
@@ -174,7 +175,7 @@ export function registerPaymentScreen(app: FastifyInstance, deps: ApiDeps): void
     const { consents } = sub ? await consentsOf(ctx.db, sub) : { consents: new Map<string, Date>() };
     return scopes.filter((scope) => {
       const at = consents.get(scope);
-      return !at || !consentIsFresh(at, now());
+      return !at || !consentIsFresh(at, now(payment));
     });
   }
 
@@ -188,7 +189,7 @@ export function registerPaymentScreen(app: FastifyInstance, deps: ApiDeps): void
     let quote = refresh ? null : await findShippingQuote(ctx.db, payment.id, user.phone);
     if (!quote) {
       quote = await fetchDynamicOptions(payment, user);
-      await saveShippingQuote(ctx.db, payment.id, user.phone, quote, now());
+      await saveShippingQuote(ctx.db, payment.id, user.phone, quote, now(payment));
     }
     return { choices: quote.groups ? shippingChoices(quote.groups as ShippingGroup[]) : [], error: quote.error };
   }
@@ -219,7 +220,7 @@ ${description ? html`<p>${description}</p>` : ''}`;
       error === 'failed' && lastAttempt ? `Payment failed: ${lastAttempt.reason} Choose another card or try again.` : undefined;
     const message = failed ?? (error ? errorMessages[error] : undefined);
     const minimumUserAge = payment.request.minimumUserAge as number | null | undefined;
-    const tooYoung = Boolean(minimumUserAge && ageOn(user.birthDate, now()) < minimumUserAge);
+    const tooYoung = Boolean(minimumUserAge && ageOn(user.birthDate, now(payment)) < minimumUserAge);
     const consent = await consentNeeded(payment, user);
     const shipping = await shippingFor(loaded, refreshShipping);
     const legal = payment.request.merchantLegalLinks as { termsOfSaleUrl?: string; privacyPolicyUrl?: string } | undefined;

@@ -73,7 +73,7 @@ export function registerQrImages(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/qr-image/v1/codes/:file', async (request, reply) => {
     const { file } = request.params as { file: string };
     const match = /^([\w-]{8,64})\.(png|svg)$/.exec(file);
-    const code = match ? await findQrCodeByPublicId(ctx.db, match[1] as string, ctx.clock.now()) : null;
+    const code = match ? await findQrCodeByPublicId(ctx.db, match[1] as string, (msn) => ctx.clock.now(msn)) : null;
     if (!match || !code) throw new HttpProblem(404, 'Not Found', 'This QR code does not exist (any more).');
     const size = parseQrSize(field(request.query, 'size'));
     return sendImage(reply, await renderQr(qrContentOf(code, ctx.config.publicUrl), match[2] as QrImageFormat, size));
@@ -82,7 +82,7 @@ export function registerQrImages(app: FastifyInstance, deps: ApiDeps): void {
   /** A printed merchant redirect QR opens the merchant's current URL with any camera (§12.2). */
   app.get('/qr/r/:publicId', async (request, reply) => {
     const { publicId } = request.params as { publicId: string };
-    const code = await findQrCodeByPublicId(ctx.db, publicId, ctx.clock.now());
+    const code = await findQrCodeByPublicId(ctx.db, publicId, (msn) => ctx.clock.now(msn));
     if (code?.kind !== 'merchant-redirect' || !code.targetUrl) {
       throw new HttpProblem(404, 'Not Found', 'This QR code does not exist (any more).');
     }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ApiDeps } from '../api/apiDeps.ts';
+import type { Clock } from '../clock.ts';
 import {
   type AppPaymentSummary,
   addPaymentRequest,
@@ -30,8 +31,9 @@ export const stateLabels: Record<string, string> = {
   TERMINATED: 'Cancelled by the store',
 };
 
-function isOpen(p: AppPaymentSummary, now: Date): boolean {
-  return p.state === 'CREATED' && p.expiresAt.getTime() > now.getTime();
+/** Open until it expires on its sales unit's clock (time control may run the unit ahead). */
+function isOpen(p: AppPaymentSummary, clock: Clock): boolean {
+  return p.state === 'CREATED' && p.expiresAt.getTime() > clock.nowMs(p.msn);
 }
 
 /** Changes whenever anything the home screen shows changes; the page reloads when it does. */
@@ -39,8 +41,8 @@ export function versionOf(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
 }
 
-function inboxVersion(payments: AppPaymentSummary[], now: Date): string {
-  return versionOf(payments.map((p) => [p.pspReference, isOpen(p, now) ? 'open' : p.state, p.captured, p.refunded, p.cancelled]));
+function inboxVersion(payments: AppPaymentSummary[], clock: Clock): string {
+  return versionOf(payments.map((p) => [p.pspReference, isOpen(p, clock) ? 'open' : p.state, p.captured, p.refunded, p.cancelled]));
 }
 
 /** Where a link leads inside the app: what the phone's OS does with a deeplink or a scanned QR. */
@@ -63,8 +65,8 @@ export function appTargetOf(link: string, appScheme: string): string | null {
   return null;
 }
 
-function paymentItem(p: AppPaymentSummary, now: Date): SafeHtml {
-  const open = isOpen(p, now);
+function paymentItem(p: AppPaymentSummary, clock: Clock): SafeHtml {
+  const open = isOpen(p, clock);
   const label = open ? stateLabels.CREATED : p.state === 'CREATED' ? stateLabels.EXPIRED : stateLabels[p.state];
   const money = (value: number) => formatAmount(value, p.currency);
   const aggregate =
@@ -85,7 +87,6 @@ function paymentItem(p: AppPaymentSummary, now: Date): SafeHtml {
 
 export function registerWalletApp(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
-  const now = () => ctx.clock.now();
 
   /** The signed-in user, or the picker (coming back to this page after). */
   async function userOr(request: FastifyRequest, reply: FastifyReply): Promise<StoredUser | null> {
@@ -103,9 +104,9 @@ export function registerWalletApp(app: FastifyInstance, deps: ApiDeps): void {
     const user = await userOr(request, reply);
     if (!user) return reply;
     const payments = await listAppPayments(ctx.db, user.phone);
-    const at = now();
-    const inbox = payments.filter((p) => isOpen(p, at));
-    const history = payments.filter((p) => !isOpen(p, at));
+    const { clock } = ctx;
+    const inbox = payments.filter((p) => isOpen(p, clock));
+    const history = payments.filter((p) => !isOpen(p, clock));
     const notice = field(request.query, 'notice');
     const personalQr = personalQrOf(user, ctx.config.publicUrl);
     const qrSvg = await QRCode.toString(personalQr, { type: 'svg', margin: 2, width: 200 });
@@ -114,9 +115,9 @@ export function registerWalletApp(app: FastifyInstance, deps: ApiDeps): void {
 <p class="muted">${user.phone} · ${user.market} · ${user.cards.length} card${user.cards.length === 1 ? '' : 's'}</p>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 </section>
-<section aria-labelledby="inbox-title" id="inbox" data-poll="/app/inbox.json" data-version="${inboxVersion(payments, at)}">
+<section aria-labelledby="inbox-title" id="inbox" data-poll="/app/inbox.json" data-version="${inboxVersion(payments, clock)}">
 <h2 id="inbox-title">Payment requests</h2>
-${inbox.length ? html`<ul class="payments">${inbox.map((p) => paymentItem(p, at))}</ul>` : html`<p class="muted">No payment requests right now.</p>`}
+${inbox.length ? html`<ul class="payments">${inbox.map((p) => paymentItem(p, clock))}</ul>` : html`<p class="muted">No payment requests right now.</p>`}
 </section>
 <section aria-labelledby="scan-title">
 <h2 id="scan-title">Scan a QR code</h2>
@@ -129,7 +130,7 @@ ${inbox.length ? html`<ul class="payments">${inbox.map((p) => paymentItem(p, at)
 </section>
 <section aria-labelledby="history-title">
 <h2 id="history-title">History</h2>
-${history.length ? html`<ul class="payments">${history.map((p) => paymentItem(p, at))}</ul>` : html`<p class="muted">No payments yet.</p>`}
+${history.length ? html`<ul class="payments">${history.map((p) => paymentItem(p, clock))}</ul>` : html`<p class="muted">No payments yet.</p>`}
 </section>
 <details class="my-qr">
 <summary>Show my QR code</summary>
@@ -157,7 +158,7 @@ ${history.length ? html`<ul class="payments">${history.map((p) => paymentItem(p,
     const user = await appUser(ctx.db, request);
     if (!user) return reply.code(401).send({ version: null });
     const payments = await listAppPayments(ctx.db, user.phone);
-    return reply.send({ version: inboxVersion(payments, now()), open: payments.filter((p) => isOpen(p, now())).length });
+    return reply.send({ version: inboxVersion(payments, ctx.clock), open: payments.filter((p) => isOpen(p, ctx.clock)).length });
   });
 
   /** "Scanning" a QR code or following a deeplink: the OS hands the link to the app. */
@@ -182,7 +183,7 @@ ${history.length ? html`<ul class="payments">${history.map((p) => paymentItem(p,
       const body = html`<h1>Payment not found</h1><p>This payment link or QR code is not valid (any more).</p><p><a class="button" href="/app">Back</a></p>`;
       return sendPage(reply, 404, appFrame('Payment not found', body, { user }));
     }
-    await addPaymentRequest(ctx.db, payment.id, user.phone, source, now());
+    await addPaymentRequest(ctx.db, payment.id, user.phone, source, ctx.clock.now(payment.msn));
     return seeOther(reply, `/app/payments/${payment.pspReference}`);
   }
 
@@ -194,7 +195,7 @@ ${history.length ? html`<ul class="payments">${history.map((p) => paymentItem(p,
   /** A QR API code opened in the app: a callback QR checks in, a redirect QR opens its URL. */
   app.get('/app/code/:publicId', async (request, reply) => {
     const { publicId } = request.params as { publicId: string };
-    const code = await findQrCodeByPublicId(ctx.db, publicId, now());
+    const code = await findQrCodeByPublicId(ctx.db, publicId, (msn) => ctx.clock.now(msn));
     if (code?.kind === 'merchant-callback') return seeOther(reply, `/app/checkin/${publicId}`);
     if (code?.kind === 'merchant-redirect') return seeOther(reply, `/qr/r/${publicId}`);
     if (code?.kind === 'one-time' && code.targetUrl) return open(code.targetUrl, reply, request);

@@ -281,12 +281,14 @@ export async function findQrCode(db: Queryable, msn: string, kind: QrKind, qrId:
   return rows[0] ? toQrCode(rows[0]) : null;
 }
 
-export async function findQrCodeByPublicId(db: Queryable, publicId: string, now: Date): Promise<QrCodeRecord | null> {
-  const { rows } = await db.query<QrRow>('select * from qr_codes where public_id = $1 and (expires_at is null or expires_at > $2)', [
-    publicId,
-    now,
-  ]);
-  return rows[0] ? toQrCode(rows[0]) : null;
+/**
+ * A code scanned by its public id, unless it has expired on its sales unit's clock (`nowOf(msn)`:
+ * time control may run the unit ahead of global time).
+ */
+export async function findQrCodeByPublicId(db: Queryable, publicId: string, nowOf: (msn: string) => Date): Promise<QrCodeRecord | null> {
+  const { rows } = await db.query<QrRow>('select * from qr_codes where public_id = $1', [publicId]);
+  const code = rows[0] ? toQrCode(rows[0]) : null;
+  return code && (code.expiresAt === null || code.expiresAt > nowOf(code.msn)) ? code : null;
 }
 
 export async function listQrCodes(db: Queryable, msn: string, kind: QrKind, now: Date): Promise<QrCodeRecord[]> {

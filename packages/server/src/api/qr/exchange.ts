@@ -39,7 +39,7 @@ export function registerQrExchange(app: FastifyInstance, deps: ApiDeps): void {
     const caller = await deps.authenticate(request);
     const body = qrBody(request, ExchangeCustomerSchema);
     const token = await findCustomerToken(ctx.db, body.customer.customerToken);
-    if (!token || token.msn !== caller.salesUnit.msn || token.expiresAt.getTime() <= ctx.clock.nowMs()) {
+    if (!token || token.msn !== caller.salesUnit.msn || token.expiresAt.getTime() <= ctx.clock.nowMs(caller.salesUnit.msn)) {
       throw invalidParams([{ name: 'customer.customerToken', reason: 'The customerToken is unknown or has expired.' }]);
     }
     return reply.send({ msisdn: token.phone, timestamp: epochSeconds() });

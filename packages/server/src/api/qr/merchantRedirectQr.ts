@@ -32,7 +32,8 @@ const UpdateSchema = T.Object({ redirectUrl: T.String({ minLength: 1, maxLength:
 
 export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
-  const now = () => ctx.clock.now();
+  // Each sales unit's codes expire on its own clock (time control may run it ahead of global time).
+  const now = (msn: string) => ctx.clock.now(msn);
   const testMode = () => ctx.config.mode === 'test';
 
   function checkUrl(url: string) {
@@ -47,13 +48,13 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
       selection.kind === 'target'
         ? qrContentOf(code, ctx.config.publicUrl)
         : qrImageUrlOf(code.publicId, ctx.config.publicUrl, selection.format, selection.size);
-    const expiresIn = code.expiresAt ? Math.max(0, Math.ceil((code.expiresAt.getTime() - ctx.clock.nowMs()) / 1000)) : null;
+    const expiresIn = code.expiresAt ? Math.max(0, Math.ceil((code.expiresAt.getTime() - ctx.clock.nowMs(code.msn)) / 1000)) : null;
     return { id: code.qrId, url, redirectUrl: code.targetUrl, expiresIn };
   }
 
   async function existing(request: FastifyRequest, msn: string): Promise<QrCodeRecord> {
     const { id } = request.params as { id: string };
-    const code = await findQrCode(ctx.db, msn, 'merchant-redirect', id, now());
+    const code = await findQrCode(ctx.db, msn, 'merchant-redirect', id, now(msn));
     if (!code) throw new HttpProblem(404, 'Not Found', `No merchant redirect QR with id "${id}".`);
     return code;
   }
@@ -63,7 +64,8 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
     const body = qrBody(request, CreateSchema);
     checkUrl(body.redirectUrl);
     const selection = qrSelection(request);
-    await deleteExpiredQrCodes(ctx.db, now());
+    // Global time: what has expired there has expired on every unit's clock (units only run ahead).
+    await deleteExpiredQrCodes(ctx.db, ctx.clock.now());
     const code: QrCodeRecord = {
       publicId: randomBytes(12).toString('base64url'),
       msn: caller.salesUnit.msn,
@@ -72,8 +74,8 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
       targetUrl: body.redirectUrl,
       locationDescription: null,
       category: null,
-      createdAt: now(),
-      expiresAt: body.ttl ? new Date(ctx.clock.nowMs() + body.ttl * 1000) : null,
+      createdAt: now(caller.salesUnit.msn),
+      expiresAt: body.ttl ? new Date(now(caller.salesUnit.msn).getTime() + body.ttl * 1000) : null,
     };
     if (!(await insertQrCode(ctx.db, code))) {
       throw new HttpProblem(409, 'Conflict', `A merchant redirect QR with id "${body.id}" already exists.`);
@@ -84,7 +86,7 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
   app.get('/qr/v1/merchant-redirect', async (request, reply) => {
     const caller = await deps.authenticate(request);
     const selection = qrSelection(request);
-    const codes = await listQrCodes(ctx.db, caller.salesUnit.msn, 'merchant-redirect', now());
+    const codes = await listQrCodes(ctx.db, caller.salesUnit.msn, 'merchant-redirect', now(caller.salesUnit.msn));
     return reply.send(codes.map((code) => view(code, selection)));
   });
 

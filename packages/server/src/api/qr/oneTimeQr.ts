@@ -31,7 +31,9 @@ export function registerOneTimeQr(app: FastifyInstance, deps: ApiDeps): void {
       token = new URL(body.url).searchParams.get('token');
     } catch {}
     const payment = token ? await paymentByToken(deps, token) : null;
-    const expiresAt = payment?.state === 'CREATED' ? payment.expiresAt : new Date(ctx.clock.nowMs() + DEFAULT_PAYMENT_LIFETIME_MS);
+    // The code lives on its sales unit's clock, as the payment it leads to does (time control).
+    const nowMs = ctx.clock.nowMs(caller.salesUnit.msn);
+    const expiresAt = payment?.state === 'CREATED' ? payment.expiresAt : new Date(nowMs + DEFAULT_PAYMENT_LIFETIME_MS);
     const publicId = randomBytes(12).toString('base64url');
     await insertQrCode(ctx.db, {
       publicId,
@@ -41,10 +43,10 @@ export function registerOneTimeQr(app: FastifyInstance, deps: ApiDeps): void {
       targetUrl: body.url,
       locationDescription: null,
       category: null,
-      createdAt: ctx.clock.now(),
+      createdAt: new Date(nowMs),
       expiresAt,
     });
     const url = selection.kind === 'target' ? body.url : qrImageUrlOf(publicId, ctx.config.publicUrl, selection.format, selection.size);
-    return reply.send({ url, expiresIn: Math.max(0, Math.ceil((expiresAt.getTime() - ctx.clock.nowMs()) / 1000)) });
+    return reply.send({ url, expiresIn: Math.max(0, Math.ceil((expiresAt.getTime() - nowMs) / 1000)) });
   });
 }

@@ -16,11 +16,10 @@ import type { Database } from '../store/database.ts';
 import { EPAYMENT_EVENT_TYPES } from '../webhooks/eventTypes.ts';
 import {
   API_FAULT_KINDS,
-  CAPTURE_FAULT_KINDS,
-  type CaptureFaultKind,
   type FaultMatch,
   type FaultRule,
   type FaultTarget,
+  isCaptureFault,
   type NewFaultRule,
   WEBHOOK_FAULT_KINDS,
 } from './types.ts';
@@ -143,10 +142,6 @@ export function faultRuleFrom(body: unknown, msn: string, createdBy: string): Ne
     seed: request.seed === undefined ? randomBytes(8).toString('hex') : String(request.seed),
     createdBy,
   };
-}
-
-export function isCaptureFault(kind: string): kind is CaptureFaultKind {
-  return (CAPTURE_FAULT_KINDS as readonly string[]).includes(kind);
 }
 
 /** A number in [0, 1) that depends only on the seed and the draw number. */

@@ -29,8 +29,8 @@ import { dropDeliveryByFault, duplicateDeliveryByFault, postponeDeliveryByFault 
 import type { Database } from '../store/database.ts';
 import { epaymentEventType } from '../webhooks/eventTypes.ts';
 import type { ClaimedDelivery } from '../webhooks/types.ts';
-import { API_OPERATIONS, type FaultRules, faultLabel, isCaptureFault } from './faultRules.ts';
-import type { CaptureFaultKind, FaultMatch, FaultRule } from './types.ts';
+import { API_OPERATIONS, type FaultRules, faultLabel } from './faultRules.ts';
+import { type CaptureFaultKind, type FaultMatch, type FaultRule, isCaptureFault } from './types.ts';
 
 /** Paths that are Kassa's own, not the platform's: never faulted. */
 const NEVER_FAULTED = ['/kassa/', '/epayment/v1/test/'];

@@ -8,6 +8,10 @@ export const API_FAULT_KINDS = ['error', 'latency', 'timeout', 'fundsUnavailable
  */
 export const CAPTURE_FAULT_KINDS = ['fundsUnavailable', 'captureFailed'] as const;
 export type CaptureFaultKind = (typeof CAPTURE_FAULT_KINDS)[number];
+
+export function isCaptureFault(kind: string): kind is CaptureFaultKind {
+  return (CAPTURE_FAULT_KINDS as readonly string[]).includes(kind);
+}
 export const WEBHOOK_FAULT_KINDS = ['delay', 'drop', 'duplicate', 'reorder'] as const;
 export type ApiFaultKind = (typeof API_FAULT_KINDS)[number];
 export type WebhookFaultKind = (typeof WEBHOOK_FAULT_KINDS)[number];

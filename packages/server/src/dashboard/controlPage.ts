@@ -4,8 +4,7 @@
  * admin rather than one key set, so every sales unit is in reach.
  */
 import type { ClockView } from '../control/clockOffsets.ts';
-import { isCaptureFault } from '../control/faultRules.ts';
-import { API_FAULT_KINDS, type FaultRule, WEBHOOK_FAULT_KINDS } from '../control/types.ts';
+import { API_FAULT_KINDS, type FaultRule, isCaptureFault, WEBHOOK_FAULT_KINDS } from '../control/types.ts';
 import { html, type SafeHtml } from '../customer/html.ts';
 import type { SalesUnit } from '../payments/salesUnits.ts';
 

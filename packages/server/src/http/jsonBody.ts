@@ -19,9 +19,19 @@ class NumberLiteral {
 
 type ReviverContext = { source?: string };
 
+/** Whether a number under `key` keeps its literal digits: metadata values, references and phone numbers. */
+function keepsLiteral(key: string, holderIsMetadata: boolean): boolean {
+  return holderIsMetadata || LITERAL_KEYS.has(key);
+}
+
+/** A `metadata` member that is an object (its values are text, numbers included). */
+function isMetadata(key: string, value: object): boolean {
+  return key === 'metadata' && !Array.isArray(value);
+}
+
 function settle(key: string, holderIsMetadata: boolean, value: unknown): unknown {
   if (!(value instanceof NumberLiteral)) return value;
-  return holderIsMetadata || LITERAL_KEYS.has(key) ? value.source : value.value;
+  return keepsLiteral(key, holderIsMetadata) ? value.source : value.value;
 }
 
 /** Text PostgreSQL cannot store (NUL; jsonb also refuses unpaired surrogates): a 400 on the field, not a 500. */
@@ -47,9 +57,9 @@ function reviver(this: unknown, key: string, value: unknown, context?: ReviverCo
   if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a property name');
   if (typeof value === 'number') return new NumberLiteral(value, context?.source ?? String(value));
   if (value !== null && typeof value === 'object') {
-    const isMetadata = key === 'metadata' && !Array.isArray(value);
+    const metadata = isMetadata(key, value);
     for (const [childKey, child] of Object.entries(value)) {
-      const settled = settle(childKey, isMetadata, child);
+      const settled = settle(childKey, metadata, child);
       if (settled !== child) (value as Record<string, unknown>)[childKey] = settled;
     }
   }
@@ -58,14 +68,11 @@ function reviver(this: unknown, key: string, value: unknown, context?: ReviverCo
 
 /** Whether the reviver would change anything: a number it keeps as its literal digits, or a "__proto__" key. */
 function needsReviver(value: unknown, key: string, holderIsMetadata: boolean): boolean {
-  if (typeof value === 'number') return holderIsMetadata || LITERAL_KEYS.has(key);
+  if (typeof value === 'number') return keepsLiteral(key, holderIsMetadata);
   if (value === null || typeof value !== 'object') return false;
   if (Object.hasOwn(value, '__proto__')) return true;
-  const isMetadata = key === 'metadata' && !Array.isArray(value);
-  for (const [childKey, child] of Object.entries(value)) {
-    if (needsReviver(child, childKey, isMetadata)) return true;
-  }
-  return false;
+  const metadata = isMetadata(key, value);
+  return Object.entries(value).some(([childKey, child]) => needsReviver(child, childKey, metadata));
 }
 
 /**

@@ -438,7 +438,6 @@ async function reservation(tx: Queryable, payment: Payment, attempt: CardAttempt
   const user = await findUser(tx, attempt.phone);
   const card = user?.cards.find((c) => c.id === attempt.cardId);
   const scopes = scopesOf(payment);
-  // The platform's event log repeats the create request's key on AUTHORIZED (spec §7 example).
   const createKey = await createKeyOf(tx, payment);
   return authorizePayment(
     payment,

@@ -66,6 +66,7 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
     const selection = qrSelection(request);
     // Global time: what has expired there has expired on every unit's clock (units only run ahead).
     await deleteExpiredQrCodes(ctx.db, ctx.clock.now());
+    const createdAt = now(caller.salesUnit.msn);
     const code: QrCodeRecord = {
       publicId: randomBytes(12).toString('base64url'),
       msn: caller.salesUnit.msn,
@@ -74,8 +75,8 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
       targetUrl: body.redirectUrl,
       locationDescription: null,
       category: null,
-      createdAt: now(caller.salesUnit.msn),
-      expiresAt: body.ttl ? new Date(now(caller.salesUnit.msn).getTime() + body.ttl * 1000) : null,
+      createdAt,
+      expiresAt: body.ttl ? new Date(createdAt.getTime() + body.ttl * 1000) : null,
     };
     if (!(await insertQrCode(ctx.db, code))) {
       throw new HttpProblem(409, 'Conflict', `A merchant redirect QR with id "${body.id}" already exists.`);

@@ -284,4 +284,5 @@ test('`kassa users` shows every user with cards, outcomes and the magic amounts'
   assert.match(text, /no-mc-expired .* expired card/);
   assert.match(text, /4790000000.*\n +no cards/);
   assert.match(text, /151 insufficient funds/);
+  assert.match(text, /201 leaves the result unknown/);
 });

@@ -205,6 +205,32 @@ describe('force approve refusals leave the payment CREATED (spec §10, §16)', (
   });
 });
 
+describe('test amount 201: the result stays unknown for an hour (spec §16)', () => {
+  test('200 — the user approved — then CREATED with no event, refusing answers (10010) and cancels (6250), until it expires an hour later', async () => {
+    const created = await server.createPayment({ amount: { currency: 'NOK', value: 201 } });
+    const reply = await server.approve(created.reference);
+    assert.equal(reply.status, 200);
+    await assertUntouched(created.reference);
+    const again = await server.approve(created.reference);
+    assertProblem(again, 'POST', approvePath(created.reference), 400, 10010);
+    assert.match(again.body.detail, /not known yet/);
+    await assert.rejects(approveInApp(created.reference, '4791234567', undefined), /not known yet/);
+    assertProblem(await cancel(server, created.reference), 'POST', `/epayment/v1/payments/${created.reference}/cancel`, 409, 6250);
+    // Long past the usual expiry of a payment request, it is still waiting for the issuer.
+    server.clock.advance(59 * MINUTE);
+    await server.sweep();
+    await assertUntouched(created.reference);
+    server.clock.advance(2 * MINUTE);
+    await server.sweep();
+    const { payment, events } = await readConsistent(server, created.reference);
+    assert.equal(payment.state, 'EXPIRED');
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['CREATED', 'EXPIRED'],
+    );
+  });
+});
+
 describe('force approve outside CREATED → 10010 naming the state', () => {
   test('AUTHORIZED, ABORTED, EXPIRED, TERMINATED', async () => {
     const authorized = await server.createPayment();

@@ -6,7 +6,7 @@
 import type { ApiDeps } from '../api/apiDeps.ts';
 import { DomainError } from '../errors.ts';
 import { applyTransition } from '../operations/applyTransition.ts';
-import { type Approval, approvePayment } from '../operations/approvePayment.ts';
+import { type Approval, approvePayment, awaitingIssuer } from '../operations/approvePayment.ts';
 import { withLockedPayment } from '../operations/lockedPayment.ts';
 import { readPayment } from '../operations/readPayment.ts';
 import { abortPayment } from '../payments/stateMachine.ts';
@@ -83,6 +83,8 @@ export async function rejectPayment(deps: ApiDeps, payment: Payment): Promise<Ac
   try {
     await withLockedPayment(ctx.db, payment.msn, payment.reference, now, async (tx, locked) => {
       if (locked.state !== 'CREATED') return [];
+      if (awaitingIssuer(locked, now()))
+        throw new DomainError('approveFailed', 'You approved; the payment waits for your bank and cannot be rejected.');
       return applyTransition(tx, abortPayment(locked, now()), now());
     });
   } catch (error) {

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../api/apiDeps.ts';
 import type { Receipt, ShippingGroup } from '../api/epayment/schemas.ts';
-import { scopesOf } from '../operations/approvePayment.ts';
+import { awaitingIssuer, scopesOf } from '../operations/approvePayment.ts';
 import type { Payment, PaymentEvent } from '../payments/types.ts';
 import {
   consentsOf,
@@ -28,7 +28,7 @@ import { field, formatAmount, formatTime } from './format.ts';
 import { html, type SafeHtml, seeOther, sendPage } from './html.ts';
 import { consentIsFresh } from './profileConsent.ts';
 import { ageOn, type TestCard } from './testUsers.ts';
-import { stateLabels, versionOf } from './walletApp.ts';
+import { pendingLabel, stateLabels, versionOf } from './walletApp.ts';
 
 const scopeLabels: Record<string, string> = {
   name: 'Name',
@@ -296,6 +296,12 @@ ${attempts.length ? html`<details><summary>Failed attempts (${attempts.length})<
     const shippingDetails = payment.shippingDetails as { shippingOptionName?: string; shippingCost?: { value: number } } | null;
     const returnUrl = payment.request.returnUrl;
     const { aggregate } = payment;
+    if (awaitingIssuer(payment, now(payment))) {
+      return html`<p class="state state-pending big" role="status">${pendingLabel}</p>
+<p>You approved; your bank has not answered yet. The store sees the payment as waiting until it does.</p>
+<p class="muted">Test amount 201: the answer never comes, and the payment expires at ${formatTime(payment.expiresAt)}.</p>
+<p><a href="/app">All payments</a></p>`;
+    }
     return html`<p class="state state-${payment.state.toLowerCase()} big" role="status">${stateLabels[payment.state]}</p>
 ${
   payment.state === 'AUTHORIZED'
@@ -324,7 +330,7 @@ ${typeof returnUrl === 'string' && (loaded.source === 'app-switch' || loaded.sou
     const loaded = await load(request, reply);
     if (!loaded) return reply;
     const { payment } = loaded;
-    const answering = payment.state === 'CREATED';
+    const answering = payment.state === 'CREATED' && !awaitingIssuer(payment, now(payment));
     const content = answering
       ? await paymentForm(loaded, field(request.query, 'error'), field(request.query, 'refreshShipping') === '1')
       : receiptScreen(loaded);
@@ -353,7 +359,7 @@ ${content}
     if (!loaded) return reply;
     const { payment, user } = loaded;
     const back = (error: string) => seeOther(reply, `/app/payments/${payment.pspReference}?error=${error}#result`);
-    if (payment.state !== 'CREATED') return back('state');
+    if (payment.state !== 'CREATED' || awaitingIssuer(payment, now(payment))) return back('state');
     if ((await consentNeeded(payment, user)).length > 0 && field(request.body, 'consent') !== 'yes') return back('consent');
     const legal = payment.request.merchantLegalLinks as object | undefined;
     if (legal && field(request.body, 'terms') !== 'yes') return back('terms');

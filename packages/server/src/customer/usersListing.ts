@@ -34,6 +34,7 @@ export function formatUsers(users: StoredUser[], now: Date, publicUrl: string): 
     '',
     'Magic amounts (minor units) fail any card in test mode: 151 insufficient funds, 182 refused by issuer, 183 suspected fraud,',
     '184 withdrawal limit exceeded, 186 expired card, 187 invalid card, 197 3-D Secure denied, 202 strong customer authentication required.',
+    '201 leaves the result unknown: an approval is accepted, the payment stays CREATED (not cancellable) for an hour, then expires.',
   );
   return `${lines.join('\n')}\n`;
 }

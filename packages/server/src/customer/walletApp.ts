@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import type { ApiDeps } from '../api/apiDeps.ts';
 import type { Clock } from '../clock.ts';
+import { awaitingIssuer } from '../operations/approvePayment.ts';
 import {
   type AppPaymentSummary,
   addPaymentRequest,
@@ -31,9 +32,22 @@ export const stateLabels: Record<string, string> = {
   TERMINATED: 'Cancelled by the store',
 };
 
-/** Open until it expires on its sales unit's clock (time control may run the unit ahead). */
+/** A payment the user approved whose issuer has not answered (test amount 201). */
+export const pendingLabel = 'Waiting for your bank';
+
+/**
+ * What the home screen shows: `open` until answered or expired on the sales unit's clock (time control
+ * may run the unit ahead), `pending` while the bank has not answered an approval, else the state.
+ */
+function statusOf(p: AppPaymentSummary, clock: Clock): 'open' | 'pending' | AppPaymentSummary['state'] {
+  if (p.state !== 'CREATED') return p.state;
+  const now = clock.now(p.msn);
+  if (awaitingIssuer(p, now)) return 'pending';
+  return p.expiresAt.getTime() > now.getTime() ? 'open' : 'EXPIRED';
+}
+
 function isOpen(p: AppPaymentSummary, clock: Clock): boolean {
-  return p.state === 'CREATED' && p.expiresAt.getTime() > clock.nowMs(p.msn);
+  return statusOf(p, clock) === 'open';
 }
 
 /** Changes whenever anything the home screen shows changes; the page reloads when it does. */
@@ -42,7 +56,7 @@ export function versionOf(parts: unknown): string {
 }
 
 function inboxVersion(payments: AppPaymentSummary[], clock: Clock): string {
-  return versionOf(payments.map((p) => [p.pspReference, isOpen(p, clock) ? 'open' : p.state, p.captured, p.refunded, p.cancelled]));
+  return versionOf(payments.map((p) => [p.pspReference, statusOf(p, clock), p.captured, p.refunded, p.cancelled]));
 }
 
 /** Where a link leads inside the app: what the phone's OS does with a deeplink or a scanned QR. */
@@ -66,8 +80,9 @@ export function appTargetOf(link: string, appScheme: string): string | null {
 }
 
 function paymentItem(p: AppPaymentSummary, clock: Clock): SafeHtml {
-  const open = isOpen(p, clock);
-  const label = open ? stateLabels.CREATED : p.state === 'CREATED' ? stateLabels.EXPIRED : stateLabels[p.state];
+  const status = statusOf(p, clock);
+  const open = status === 'open';
+  const label = open ? stateLabels.CREATED : status === 'pending' ? pendingLabel : stateLabels[status];
   const money = (value: number) => formatAmount(value, p.currency);
   const aggregate =
     p.state === 'AUTHORIZED'
@@ -81,7 +96,7 @@ function paymentItem(p: AppPaymentSummary, clock: Clock): SafeHtml {
 <span class="merchant">${p.merchantName}</span>
 <span class="amount">${money(p.authorized || p.amount)}</span>
 <span class="meta">${p.description ?? p.reference}</span>
-<span class="meta"><span class="state state-${open ? 'open' : p.state.toLowerCase()}">${label}</span>${aggregate.length ? ` · ${aggregate.join(', ')}` : ''}${open ? ` · answer by ${formatTime(p.expiresAt)}` : ''}</span>
+<span class="meta"><span class="state state-${status.toLowerCase()}">${label}</span>${aggregate.length ? ` · ${aggregate.join(', ')}` : ''}${open ? ` · answer by ${formatTime(p.expiresAt)}` : ''}</span>
 </a></li>`;
 }
 

@@ -1,17 +1,18 @@
 /**
  * A test user approves a payment — from the wallet-app simulator or the force-approve endpoint, the
  * same domain operation. Card outcomes and the test environment's magic amounts (spec §16) decide
- * whether the authorization succeeds; a failed one leaves the payment CREATED so the user may retry.
+ * whether the authorization succeeds; a failed one leaves the payment CREATED so the user may retry,
+ * and amount 201 leaves it waiting for an issuer that does not answer.
  */
 
 import type { TestCard } from '../customer/testUsers.ts';
 import { ageOn } from '../customer/testUsers.ts';
 import { DomainError } from '../errors.ts';
 import type { SalesUnit } from '../payments/salesUnits.ts';
-import { authorizePayment } from '../payments/stateMachine.ts';
+import { authorizationPending, authorizePayment, awaitIssuer } from '../payments/stateMachine.ts';
 import type { Payment, PaymentEvent } from '../payments/types.ts';
 import type { Queryable, QueryOptions } from '../store/database.ts';
-import { listEvents } from '../store/paymentsStore.ts';
+import { listEvents, updateAuthorizationWindow } from '../store/paymentsStore.ts';
 import { recordManualApproval, type StoredUser, subFor } from '../store/usersStore.ts';
 import { applyTransition } from './applyTransition.ts';
 
@@ -26,6 +27,10 @@ const magicAmounts: Record<number, string> = {
   197: '3-D Secure denied',
   202: 'strong customer authentication required',
 };
+
+/** Test amount 201: the issuer's answer stays unknown this long (spec §16), then the payment expires. */
+const UNKNOWN_RESULT_AMOUNT = 201;
+const UNKNOWN_RESULT_MS = 60 * 60 * 1000;
 
 const cardFailures: Record<Exclude<TestCard['outcome'], 'approve'>, string> = {
   declined: 'the card was declined by the issuer',
@@ -49,6 +54,11 @@ export interface Approval {
 /** The create request's idempotency key, which the platform's event log repeats on AUTHORIZED (spec §7 example). */
 export async function createKeyOf(tx: Queryable, payment: Payment): Promise<string | null> {
   return (await listEvents(tx, payment.id)).find((e) => e.name === 'CREATED')?.idempotencyKey ?? null;
+}
+
+/** A wallet payment approved with test amount 201 whose issuer has not answered yet (a PSP's pending callbacks are its own). */
+export function awaitingIssuer(payment: Pick<Payment, 'state' | 'processingUntil' | 'paymentMethodType'>, now: Date): boolean {
+  return payment.paymentMethodType !== 'CARD_PASSTHROUGH' && authorizationPending(payment, now);
 }
 
 export function chooseCard(user: StoredUser, cardId?: string): TestCard {
@@ -86,6 +96,9 @@ export async function approvePayment(
   options?: QueryOptions,
 ): Promise<PaymentEvent[]> {
   const { user } = approval;
+  if (awaitingIssuer(payment, now)) {
+    throw new DomainError('approveFailed', 'The payment is being authorized; its result is not known yet.');
+  }
   const minimumUserAge = payment.request.minimumUserAge as number | null | undefined;
   if (minimumUserAge && ageOn(user.birthDate, now) < minimumUserAge) {
     throw new DomainError('approveFailed', `The user is younger than the minimum age of ${minimumUserAge}.`);
@@ -95,6 +108,11 @@ export async function approvePayment(
   const magic = approval.testMode ? magicAmounts[payment.amount] : undefined;
   if (magic) throw new DomainError('approveFailed', `Authorization failed: ${magic} (test amount ${payment.amount}).`);
   if (card.outcome !== 'approve') throw new DomainError('approveFailed', `Authorization failed: ${cardFailures[card.outcome]}.`);
+  if (approval.testMode && payment.amount === UNKNOWN_RESULT_AMOUNT) {
+    if (approval.manual) await recordManualApproval(tx, user.phone);
+    await updateAuthorizationWindow(tx, awaitIssuer(payment, UNKNOWN_RESULT_MS, now));
+    return [];
+  }
   const scopes = scopesOf(payment);
   const createKey = approval.createKey !== undefined ? approval.createKey : await createKeyOf(tx, payment);
   const transition = authorizePayment(

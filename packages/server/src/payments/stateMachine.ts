@@ -110,8 +110,8 @@ export function refundPayment(
 export function cancelPayment(payment: Payment, cancelTransactionOnly: boolean, idempotencyKey: string | null, now: Date): Transition {
   switch (payment.state) {
     case 'CREATED':
-      // The user is inside authorization (card callback, 3-D Secure): 409/6250, retry later (§9.2).
-      if (payment.processingUntil && payment.processingUntil.getTime() > now.getTime()) {
+      // The user is inside authorization (card callback, 3-D Secure, an issuer yet to answer): 409/6250, retry later (§9.2).
+      if (authorizationPending(payment, now)) {
         throw new DomainError('cannotCancelProcessing', 'The user is authorizing the payment right now; try again shortly.');
       }
       return {
@@ -190,6 +190,25 @@ export function authorizePayment(payment: Payment, unit: SalesUnit, authorizatio
     ),
     events: [{ name: 'AUTHORIZED', amount: authorization.amount, idempotencyKey: authorization.idempotencyKey, success: true, extra }],
   };
+}
+
+/**
+ * A CREATED payment whose authorization has started and not ended: a PSP's card callback or 3-D Secure
+ * page, or an issuer that has not answered yet (test amount 201). The merchant cannot cancel it meanwhile.
+ */
+export function authorizationPending(payment: Pick<Payment, 'state' | 'processingUntil'>, now: Date): boolean {
+  return payment.state === 'CREATED' && payment.processingUntil !== null && payment.processingUntil.getTime() > now.getTime();
+}
+
+/**
+ * The user approved and the issuer has not answered (the test environment's amount 201, "result unknown
+ * for 1 hour"). Spec §16 recommends keeping the payment pending about an hour: it stays CREATED, cannot
+ * be answered or cancelled (6250) for `pendingMs`, and expires at its end unless it would expire later
+ * anyway — no authorization ever arrives. No event: nothing happened that the merchant could act on.
+ */
+export function awaitIssuer(payment: Payment, pendingMs: number, now: Date): Payment {
+  const until = new Date(now.getTime() + pendingMs);
+  return { ...payment, processingUntil: until, expiresAt: until > payment.expiresAt ? until : payment.expiresAt };
 }
 
 /** The user rejected in the app, refused consent, or backed out of the landing page. */

@@ -1,5 +1,5 @@
 /** SQL of the customer side: app inbox and history, failed attempts, shipping quotes, consents, QR codes, customer tokens. */
-import type { Currency, State, UserFlow } from '../payments/types.ts';
+import type { Currency, PaymentMethodType, State, UserFlow } from '../payments/types.ts';
 import type { Queryable } from './database.ts';
 
 /** How a payment request reached the user's app (migration 003). */
@@ -50,6 +50,8 @@ export interface AppPaymentSummary {
   expiresAt: Date;
   source: RequestSource | 'push' | null;
   customerPhone: string | null;
+  paymentMethodType: PaymentMethodType;
+  processingUntil: Date | null;
 }
 
 interface SummaryRow {
@@ -71,6 +73,8 @@ interface SummaryRow {
   expires_at: Date;
   source: RequestSource | null;
   customer_phone: string | null;
+  payment_method_type: PaymentMethodType;
+  processing_until: Date | null;
 }
 
 /**
@@ -82,7 +86,8 @@ export async function listAppPayments(db: Queryable, phone: string, limit = 50):
   const { rows } = await db.query<SummaryRow>(
     `select p.id, p.msn, su.name as merchant_name, p.reference, p.psp_reference, p.state, p.currency, p.amount,
             p.authorized_amount, p.captured_amount, p.cancelled_amount, p.refunded_amount, p.user_flow,
-            p.request->>'paymentDescription' as description, p.created_at, p.expires_at, r.source, p.customer_phone
+            p.request->>'paymentDescription' as description, p.created_at, p.expires_at, r.source, p.customer_phone,
+            p.payment_method_type, p.processing_until
        from payments p
        join sales_units su on su.msn = p.msn
        left join app_payment_requests r on r.payment_id = p.id and r.phone = $1
@@ -111,6 +116,8 @@ export async function listAppPayments(db: Queryable, phone: string, limit = 50):
     expiresAt: row.expires_at,
     source: row.source ?? (row.user_flow === 'PUSH_MESSAGE' ? 'push' : null),
     customerPhone: row.customer_phone,
+    paymentMethodType: row.payment_method_type,
+    processingUntil: row.processing_until,
   }));
 }
 

@@ -309,6 +309,11 @@ export async function updatePayment(tx: Queryable, p: Payment): Promise<void> {
   await tx.query(PAYMENT_UPDATE, paymentUpdateParams(p));
 }
 
+/** A CREATED payment's authorization window: until when it is being authorized, and when it expires. */
+export async function updateAuthorizationWindow(tx: Queryable, p: Payment): Promise<void> {
+  await tx.query('update payments set processing_until = $2, expires_at = $3 where id = $1', [p.id, p.processingUntil, p.expiresAt]);
+}
+
 /** A payment_events row (also read by webhooksStore for the payload of a delivery). */
 export interface EventRow {
   msn: string;

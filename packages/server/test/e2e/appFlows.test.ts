@@ -1,7 +1,8 @@
 /**
  * The wallet-app simulator in a real browser for the flows without a landing page (epayment-api §5.3):
  * NATIVE_REDIRECT (the deeplink opens the app), PUSH_MESSAGE (in the inbox at once), QR (scanning the
- * target), the minimum-age check, and captures and refunds showing up in the app as they happen.
+ * target), the minimum-age check, captures and refunds showing up in the app as they happen, and a
+ * payment whose bank never answers (test amount 201).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -172,6 +173,42 @@ test('minimum age: the landing page says only "cannot pay", the app says why and
     assert.equal((await paymentOf(server, reference)).state, 'ABORTED');
   } finally {
     await laptop.context.close();
+    await mobile.context.close();
+  }
+});
+
+test('test amount 201: after Approve the app waits for the bank, the request leaves the inbox, and it expires an hour later', async () => {
+  const reference = newRef('unknown');
+  const created = await server.createPayment({
+    reference,
+    amount: { currency: 'NOK', value: 201 },
+    paymentDescription: `Order ${reference}`,
+    userFlow: 'PUSH_MESSAGE',
+    customer: { phoneNumber: '4791234567' },
+    returnUrl: undefined,
+  });
+  assert.equal(created.status, 201, created.text);
+  const mobile = await phone(browser);
+  try {
+    await mobile.page.goto(`${server.url}/app?user=4791234567`);
+    await mobile.page.locator('#inbox a.payment', { hasText: reference }).click();
+    await mobile.page.getByRole('button', { name: 'Approve' }).click();
+    await mobile.page.locator('p.state.big', { hasText: 'Waiting for your bank' }).waitFor();
+    assert.equal(await mobile.page.getByRole('button', { name: 'Approve' }).count(), 0);
+    assert.equal(await mobile.page.getByRole('button', { name: 'Reject' }).count(), 0);
+    await assertAccessible(mobile.page, 'app payment waiting for the bank');
+    assert.equal((await paymentOf(server, reference)).state, 'CREATED');
+    await mobile.page.getByRole('link', { name: 'All payments' }).click();
+    assert.equal(await mobile.page.locator('#inbox a.payment', { hasText: reference }).count(), 0);
+    await mobile.page.locator('a.payment', { hasText: reference }).getByText('Waiting for your bank').waitFor();
+
+    server.clock.advance(61 * 60 * 1000);
+    await server.sweep();
+    assert.equal((await paymentOf(server, reference)).state, 'EXPIRED');
+    assert.deepEqual(await eventNamesOf(server, reference), ['CREATED', 'EXPIRED']);
+    // The open app notices by itself (it polls) and shows the request as expired.
+    await mobile.page.locator('a.payment', { hasText: reference }).getByText('Expired').waitFor();
+  } finally {
     await mobile.context.close();
   }
 });

@@ -7,6 +7,8 @@
  * platform's "approve one payment by hand first" precondition (10030) applies only to sales units that
  * enable `requireManualApprovalFirst`; then the user's cards and the magic amounts of §16 decide
  * (10050, 10040, 10010), and a failed authorization leaves the payment CREATED for another attempt.
+ * Amount 201 answers 200 — the user approved — while the issuer's answer stays unknown for an hour
+ * (spec §16): the payment stays CREATED, refuses approvals (10010) and cancels (6250), then expires.
  *
  * §10 recommends requiring `token` or `customer`; an empty body is accepted here and approves as the
  * payment's own customer, or a test user of the sales unit's market, which is what tests want.

@@ -24,8 +24,9 @@ import { answerClientError, handleError } from './http/errorHandler.ts';
 import { bodyIgnored, parseJsonBody } from './http/jsonBody.ts';
 import { trackRoutesFor405 } from './http/methodNotAllowed.ts';
 import { sendProblem } from './http/problem.ts';
-import { limits, RateLimiter } from './http/rateLimiter.ts';
+import { limits, tooManyRequests } from './http/rateLimiter.ts';
 import { noteRequestFacts, RequestLogWriter, recordRequests } from './http/requestLog.ts';
+import { rateCheckOfThisProcess } from './http/sharedRateLimits.ts';
 import { newTraceId } from './http/traceId.ts';
 
 export interface AppParts {
@@ -68,7 +69,7 @@ export function buildApp(ctx: ServerContext, options: { onEvents?: () => void } 
   });
 
   const cache = new CallerCache(ctx.db);
-  const rateLimiter = new RateLimiter();
+  const rateCheck = rateCheckOfThisProcess(ctx.clock);
   const deps: ApiDeps = {
     ctx,
     async authenticate(request) {
@@ -76,8 +77,10 @@ export function buildApp(ctx: ServerContext, options: { onEvents?: () => void } 
       noteRequestFacts(request, { msn: caller.salesUnit.msn, pspId: caller.keySet.pspId, clientId: caller.keySet.clientId });
       return caller;
     },
-    rateLimit(key, kind) {
-      if (ctx.config.rateLimits) rateLimiter.hit(key, limits[kind], ctx.clock.nowMs());
+    async rateLimit(key, kind, msn) {
+      if (!ctx.config.rateLimits) return;
+      const retryAfter = await rateCheck(key, limits[kind], ctx.clock.nowMs(msn));
+      if (retryAfter !== null) throw tooManyRequests(limits[kind], retryAfter);
     },
     rawBody: (request) => rawBodies.get(request) ?? '',
     captureFault: () => undefined,

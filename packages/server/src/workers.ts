@@ -1,11 +1,13 @@
 /**
  * `kassa start --workers N`: N server processes on one PostgreSQL, sharing the port through
  * node:cluster. Processes hold no state that correctness depends on (work queues are claimed with
- * SKIP LOCKED, idempotency and locks live in the database), so any process may answer any request.
+ * SKIP LOCKED, idempotency and locks live in the database), so any process may answer any request;
+ * the rate limits are counted by the primary for all of them (http/sharedRateLimits.ts).
  * A worker that dies is replaced. The embedded PGlite store belongs to one process and cannot be shared.
  */
 import cluster from 'node:cluster';
 import type { Config } from './config.ts';
+import { serveRateLimits } from './http/sharedRateLimits.ts';
 
 export function isWorkerProcess(): boolean {
   return cluster.isWorker;
@@ -17,6 +19,7 @@ export function forkWorkers(config: Config, count: number, log: (line: string) =
     throw new Error('--workers needs PostgreSQL (DATABASE_URL): the embedded store serves one process only');
   }
   let stopping = false;
+  serveRateLimits();
   const fork = () => cluster.fork({ KASSA_WORKERS: '1' });
   for (let i = 0; i < count; i++) fork();
   cluster.on('exit', (worker, code, signal) => {

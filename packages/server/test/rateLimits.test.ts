@@ -1,11 +1,12 @@
 /**
  * Per-reference rate limits (spec §13.6, platform-guidelines §5): 5 writes a minute per reference + MSN,
  * 120 reads a minute per reference + subscription key, then 429 with Retry-After; the window follows
- * the server clock. KASSA_RATE_LIMITS=off lets everything through.
+ * the clock of the caller's sales unit. Across `--workers N` processes: scale.test.ts. KASSA_RATE_LIMITS=off lets everything through.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { RateLimiter } from '../src/http/rateLimiter.ts';
 import { assertMatchesOpenApi } from './support/openapi.ts';
 import { assertProblem } from './support/problems.ts';
 import { DK, newReference, type Reply, startTestServer, type TestServer } from './support/testServer.ts';
@@ -82,6 +83,17 @@ test('a create counts against its reference: the 6th create call with one refere
   assertRateLimited(await limited.createPayment({ reference }), 'POST', '/epayment/v1/payments');
 });
 
+test("the window runs on the sales unit's clock: moving the unit a minute ahead frees its references", async () => {
+  const reference = newReference('unitclock');
+  const create = () => limited.createPayment({ reference }, { unit: DK });
+  assert.equal((await create()).status, 201);
+  for (let i = 2; i <= 5; i++) assert.equal((await create()).status, 409);
+  assertRateLimited(await create(), 'POST', '/epayment/v1/payments');
+  const moved = await limited.call('POST', '/kassa/v1/clock', { unit: DK, body: { msn: DK.msn, advanceSeconds: 61 } });
+  assert.equal(moved.status, 200, moved.text);
+  assert.equal((await create()).status, 409, 'counted again: a reused reference, no longer rate limited');
+});
+
 test('the 121st read of one reference within a minute gets 429; other references and a minute later are fine', async () => {
   const { reference } = await limited.createPayment();
   const other = (await limited.createPayment()).reference;
@@ -109,6 +121,23 @@ test('polling an unknown reference counts as well (platform-guidelines §5: chec
   const unknown = path(newReference('typo'));
   for (let i = 1; i <= 120; i++) assert.equal((await limited.call('GET', unknown)).status, 404);
   assertRateLimited(await limited.call('GET', unknown), 'GET', unknown);
+});
+
+test('the counters forget a key a minute of real time after its last call, whatever clock the key runs on', () => {
+  let wallMs = 0;
+  const limiter = new RateLimiter(() => wallMs);
+  const hourAhead = 60 * 60_000; // a sales unit moved an hour ahead of global time
+  for (let i = 0; i < 5; i++) {
+    assert.equal(limiter.hit('global', 5, i), null);
+    assert.equal(limiter.hit('ahead', 5, hourAhead + i), null);
+  }
+  assert.equal(limiter.hit('global', 5, 10), 60);
+  assert.equal(limiter.hit('ahead', 5, hourAhead + 10), 60);
+  wallMs = 59_000;
+  assert.equal(limiter.hit('global', 5, 59_000), 1, 'still counted on its own clock');
+  wallMs = 120_000;
+  assert.equal(limiter.hit('other', 5, 120_000), null);
+  assert.equal(limiter.size, 1, 'idle keys of either clock are gone');
 });
 
 test('with KASSA_RATE_LIMITS=off nothing is rate limited', async () => {

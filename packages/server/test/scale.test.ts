@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,12 +21,16 @@ import { WebhookReceiver } from './support/webhookReceiver.ts';
 
 const EVENTS = ['created', 'authorized', 'captured', 'refunded'].map((name) => `epayments.payment.${name}.v1`);
 
-async function registerWebhook(baseUrl: string, url: string): Promise<void> {
+async function accessToken(baseUrl: string): Promise<string> {
   const token = await fetch(`${baseUrl}/accesstoken/get`, {
     method: 'POST',
     headers: { client_id: NO.clientId, client_secret: NO.clientSecret, 'Ocp-Apim-Subscription-Key': NO.subscriptionKey },
   });
-  const { access_token } = (await token.json()) as { access_token: string };
+  return ((await token.json()) as { access_token: string }).access_token;
+}
+
+async function registerWebhook(baseUrl: string, url: string): Promise<void> {
+  const access_token = await accessToken(baseUrl);
   const response = await fetch(`${baseUrl}/webhooks/v1/webhooks`, {
     method: 'POST',
     headers: {
@@ -40,11 +45,7 @@ async function registerWebhook(baseUrl: string, url: string): Promise<void> {
 }
 
 async function waitUntilNothingPending(baseUrl: string): Promise<void> {
-  const token = await fetch(`${baseUrl}/accesstoken/get`, {
-    method: 'POST',
-    headers: { client_id: NO.clientId, client_secret: NO.clientSecret, 'Ocp-Apim-Subscription-Key': NO.subscriptionKey },
-  });
-  const { access_token } = (await token.json()) as { access_token: string };
+  const access_token = await accessToken(baseUrl);
   const until = Date.now() + 60_000;
   for (;;) {
     const response = await fetch(`${baseUrl}/kassa/v1/webhooks/deliveries?state=pending&limit=1`, {
@@ -72,7 +73,22 @@ async function deliveryCounts(db: Database, receiver: WebhookReceiver) {
   return { expected: rows.map((row) => row.psp_reference), received };
 }
 
-test('two worker processes on one PostgreSQL keep every invariant and deliver each event once', { timeout: 120_000 }, async () => {
+/** An API GET on a connection of its own, so that node:cluster hands each to the next worker in turn. */
+function getOnNewConnection(url: string, headers: Record<string, string>): Promise<{ status: number; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { headers, agent: false }, (response) => {
+      response.resume();
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] as string | undefined }),
+      );
+    });
+    request.on('error', reject);
+  });
+}
+
+test('two worker processes on one PostgreSQL keep every invariant, deliver each event once and share the rate limits', {
+  timeout: 120_000,
+}, async () => {
   if (!process.env.DATABASE_URL) {
     // The embedded store belongs to one process: asking for several must fail clearly, not corrupt it.
     const result = spawnSync(process.execPath, [new URL('../src/main.ts', import.meta.url).pathname, 'start', '--workers', '2'], {
@@ -86,7 +102,8 @@ test('two worker processes on one PostgreSQL keep every invariant and deliver ea
   }
   const database = await createTestDatabase();
   const receiver = await WebhookReceiver.start();
-  const server = await startServerProcess({ DATABASE_URL: database.url as string }, ['--workers', '2']);
+  // Rate limits on: a lifecycle makes 4 writes per reference (limit 5), and the last step needs them.
+  const server = await startServerProcess({ DATABASE_URL: database.url as string, KASSA_RATE_LIMITS: 'on' }, ['--workers', '2']);
   try {
     await registerWebhook(server.url, receiver.url);
     const load = await runLifecycleLoad({ baseUrl: server.url, unit: NO, concurrency: 12, durationMs: 6000 });
@@ -107,6 +124,21 @@ test('two worker processes on one PostgreSQL keep every invariant and deliver ea
       [],
       'every event is delivered exactly once to a healthy receiver',
     );
+
+    // 120 reads a minute per reference (spec §13.6) whichever process answers: the workers take turns
+    // with new connections, and the 121st read is refused although each worker saw only about 60.
+    const headers = {
+      Authorization: `Bearer ${await accessToken(server.url)}`,
+      'Ocp-Apim-Subscription-Key': NO.subscriptionKey,
+      'Merchant-Serial-Number': NO.msn,
+    };
+    const reads = `${server.url}/epayment/v1/payments/never-created-${Date.now()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 120; i++) statuses.push((await getOnNewConnection(reads, headers)).status);
+    assert.deepEqual(new Set(statuses), new Set([404]));
+    const refused = await getOnNewConnection(reads, headers);
+    assert.equal(refused.status, 429);
+    assert.match(refused.retryAfter ?? '', /^\d+$/);
   } finally {
     await server.kill('SIGTERM');
     await receiver.stop();

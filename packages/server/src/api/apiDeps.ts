@@ -7,8 +7,8 @@ import type { Caller } from '../http/authenticate.ts';
 export interface ApiDeps {
   ctx: ServerContext;
   authenticate(request: FastifyRequest): Promise<Caller>;
-  /** Counts the call against the platform's per-reference limit; throws 429 (no-op when limits are off). */
-  rateLimit(key: string, kind: 'read' | 'write'): void;
+  /** Counts the call against the platform's per-reference limit, on the clock of sales unit `msn`; rejects with 429 (no-op when limits are off). */
+  rateLimit(key: string, kind: 'read' | 'write', msn: string): Promise<void>;
   /** The raw text of a JSON body (for checks JSON.parse cannot make, e.g. duplicate metadata keys). */
   rawBody(request: FastifyRequest): string;
   /** A capture fault (test mode) fired for this call: the acquirer fails the capture once accepted. */

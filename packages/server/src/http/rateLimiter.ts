@@ -1,8 +1,8 @@
 /**
  * The platform's per-reference rate limits (spec §13.6): 5 writes per minute per reference + MSN,
  * 120 reads per minute per reference + subscription key, with `Retry-After`. Sliding one-minute
- * window on the server clock. Per process: with several processes the limit applies per process,
- * which is documented; limits protect, they do not decide correctness.
+ * window on the clock of the caller's sales unit (time control moves it). With `--workers N` one
+ * limiter in the primary process counts for all of them (sharedRateLimits.ts).
  */
 import { HttpProblem } from '../errors.ts';
 
@@ -10,33 +10,53 @@ const WINDOW_MS = 60_000;
 
 export const limits = { write: 5, read: 120 } as const;
 
+/** Counts a call: null when allowed, else the seconds until the key may call again (the refused call is not counted). */
+export type RateCheck = (key: string, limit: number, nowMs: number) => number | null | Promise<number | null>;
+
 export class RateLimiter {
-  readonly #hits = new Map<string, number[]>();
-  #lastSweep = 0;
+  /** Per key: its hits on its own clock, and the real time of the latest (for the sweep). */
+  readonly #keys = new Map<string, { hits: number[]; wallMs: number }>();
+  readonly #wallNowMs: () => number;
+  #lastSweepWallMs: number;
 
-  /** Counts a call; throws 429 when the key has used its allowance in the last minute. */
-  hit(key: string, limit: number, nowMs: number): void {
-    this.#sweep(nowMs);
+  constructor(wallNowMs: () => number) {
+    this.#wallNowMs = wallNowMs;
+    this.#lastSweepWallMs = wallNowMs();
+  }
+
+  /** How many keys it holds (what the sweep keeps bounded). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  hit(key: string, limit: number, nowMs: number): number | null {
+    const wallMs = this.#wallNowMs();
+    this.#sweep(wallMs);
     const since = nowMs - WINDOW_MS;
-    const hits = (this.#hits.get(key) ?? []).filter((t) => t > since);
-    if (hits.length >= limit) {
-      const retryAfter = Math.max(1, Math.ceil(((hits[0] as number) + WINDOW_MS - nowMs) / 1000));
-      this.#hits.set(key, hits);
-      throw new HttpProblem(
-        429,
-        'Too Many Requests',
-        `Rate limit of ${limit} calls per minute for this reference exceeded; retry after ${retryAfter} s.`,
-        {},
-        { 'retry-after': String(retryAfter) },
-      );
-    }
+    const hits = (this.#keys.get(key)?.hits ?? []).filter((t) => t > since);
+    this.#keys.set(key, { hits, wallMs });
+    if (hits.length >= limit) return Math.max(1, Math.ceil(((hits[0] as number) + WINDOW_MS - nowMs) / 1000));
     hits.push(nowMs);
-    this.#hits.set(key, hits);
+    return null;
   }
 
-  #sweep(nowMs: number): void {
-    if (nowMs - this.#lastSweep < WINDOW_MS) return;
-    this.#lastSweep = nowMs;
-    for (const [key, hits] of this.#hits) if ((hits[hits.length - 1] ?? 0) <= nowMs - WINDOW_MS) this.#hits.delete(key);
+  /**
+   * Forgets keys idle for a minute of real time. Keys run on different clocks (each sales unit's), but
+   * clocks only move forward: a minute of real time after a key's latest hit its window is empty.
+   */
+  #sweep(wallMs: number): void {
+    if (wallMs - this.#lastSweepWallMs < WINDOW_MS) return;
+    this.#lastSweepWallMs = wallMs;
+    for (const [key, entry] of this.#keys) if (wallMs - entry.wallMs >= WINDOW_MS) this.#keys.delete(key);
   }
+}
+
+export function tooManyRequests(limit: number, retryAfter: number): HttpProblem {
+  return new HttpProblem(
+    429,
+    'Too Many Requests',
+    `Rate limit of ${limit} calls per minute for this reference exceeded; retry after ${retryAfter} s.`,
+    {},
+    { 'retry-after': String(retryAfter) },
+  );
 }

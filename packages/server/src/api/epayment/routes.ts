@@ -36,7 +36,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
     const caller = await deps.authenticate(request);
     const body = validatedBody(request, CreatePaymentRequestSchema);
     const key = idempotencyKeyOf(request, true) as string;
-    deps.rateLimit(`w:${caller.salesUnit.msn}:${body.reference}`, 'write');
+    await deps.rateLimit(`w:${caller.salesUnit.msn}:${body.reference}`, 'write', caller.salesUnit.msn);
     const result = await createPayment(ctx.db, {
       salesUnit: caller.salesUnit,
       now: clockOf(caller)(),
@@ -57,7 +57,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
   app.get('/epayment/v1/payments/:reference', async (request, reply) => {
     const caller = await deps.authenticate(request);
     const reference = referenceOf(request);
-    deps.rateLimit(`r:${caller.subscriptionKey}:${reference}`, 'read');
+    await deps.rateLimit(`r:${caller.subscriptionKey}:${reference}`, 'read', caller.salesUnit.msn);
     const { payment, moved } = await readPayment(ctx.db, caller.salesUnit.msn, reference, clockOf(caller), false);
     if (moved) deps.onEvents();
     return sendOutcome(reply, 200, getPaymentResponse(payment, links()));
@@ -66,7 +66,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
   app.get('/epayment/v1/payments/:reference/events', async (request, reply) => {
     const caller = await deps.authenticate(request);
     const reference = referenceOf(request);
-    deps.rateLimit(`r:${caller.subscriptionKey}:${reference}`, 'read');
+    await deps.rateLimit(`r:${caller.subscriptionKey}:${reference}`, 'read', caller.salesUnit.msn);
     const { events, moved } = await readPayment(ctx.db, caller.salesUnit.msn, reference, clockOf(caller), true);
     if (moved) deps.onEvents();
     return sendOutcome(reply, 200, events.map(eventResponse));
@@ -79,7 +79,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
     m: Omit<Modification, 'msn' | 'reference' | 'now' | 'respond' | 'problem' | 'fingerprint'> & { body: unknown },
   ) {
     const reference = referenceOf(request);
-    deps.rateLimit(`w:${caller.salesUnit.msn}:${reference}`, 'write');
+    await deps.rateLimit(`w:${caller.salesUnit.msn}:${reference}`, 'write', caller.salesUnit.msn);
     const result = await modifyPayment(ctx.db, {
       ...m,
       msn: caller.salesUnit.msn,

@@ -368,7 +368,7 @@ function renderMarkdown(r: any): string {
   return `# Benchmarks
 
 Measured with \`${r.command}\` on ${r.date.slice(0, 10)} (${r.machine.cpus} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}),
-with PostgreSQL on the same machine. Raw results: \`bench/results/\`.
+with PostgreSQL on the same machine. A run writes its raw results to \`bench/results/<time>.json\` (git-ignored); this page is rendered from one.
 
 ## Method
 
@@ -397,14 +397,19 @@ after a change, on this machine):
 
 - **What a lifecycle costs, and why writes ≥ 0.5 × pgbench is out of reach on this machine.** CPU time per
   lifecycle with its five webhook deliveries, read from \`/proc\` over 10 s peak runs of bench/load.ts against one
-  server (the load and the outbox drain after it): the server 6.3–9.6 ms, PostgreSQL's backends 7.2–9.9 ms, the
+  server (the load and the outbox drain after it): the server 4.5–9.6 ms, PostgreSQL's backends 5.0–9.9 ms, the
   load process 2.0–3.4 ms (the spread is the machine's speed from run to run), with the two cores 80–85 % busy
   during the load (\`vmstat\`). A pgbench
   simple-update transaction costs the machine's cores ÷ its TPS: ${round((r.machine.cpus * 1000) / r.pgbenchSimpleUpdateTps, 2)} ms in this run. Half of pgbench's TPS in
   writes (five per lifecycle) would need a whole lifecycle — nine HTTP requests, five webhook deliveries, about
   twenty database round trips and the load process itself — in ${round((r.machine.cpus * 10_000) / r.pgbenchSimpleUpdateTps, 1)} ms of machine CPU: less than
-  PostgreSQL alone spends on it now. The largest item of the server's CPU profile is socket writes (\`writev\`, a quarter to a third of it):
-  loopback I/O is expensive on this virtual machine, hence the work below to send fewer, larger writes.
+  PostgreSQL alone spends on it now. \`node --cpu-prof\` charges a quarter to a third of the server's time to socket
+  writes (\`writev\` under node-postgres), but the kernel's accounting disagrees: in a 10 s peak run on 2026-11-22
+  (155 lifecycles/s) the server spent 14 % of its CPU time in the kernel, all system calls together (\`/proc\`:
+  607 user and 97 system ticks), and \`perf record\` of a create-only run spread the rest over V8, JIT-compiled code and malloc with no
+  symbol above 3.2 %. The V8 profiler books samples to the native call on the stack; what costs is ordinary
+  JavaScript — fastify, node-postgres, JSON, request logging, crypto — spread thin, with no single item to remove
+  for a large gain. Sending fewer, larger writes (below) paid off by saving PostgreSQL round trips, not syscalls.
 - **Creates against the machine's HTTP ceiling.** The bare \`node:http\` server answers
   ${r.creates.bare?.operations.create.perSecond ?? '?'} creates/s to the same load process; Prism reaches ${r.ratios.prismThroughputOverBare ?? '?'} of that and Kassa
   ${r.ratios.createThroughputOverBare ?? '?'}. Three times Prism would be ${r.ratios.prismThroughputOverBare ? round(3 * r.ratios.prismThroughputOverBare) : '?'} of a server that stores nothing. With the group

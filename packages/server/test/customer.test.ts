@@ -79,12 +79,31 @@ test('the landing page: unknown token, invalid number, unknown user, framing hea
   assert.equal(sent.headers.get('location'), `/landing/wait?token=${token}&lang=en`);
   assert.match(sent.headers.get('set-cookie') ?? '', /^kassa_phone=4791234567; Path=\/landing; HttpOnly; SameSite=Lax; Max-Age=\d+/);
   const status = await (await fetch(`${server.url}/landing/status?token=${token}`)).json();
-  assert.deepEqual(status, { state: 'CREATED', final: false, returnUrl: `https://shop.example/return?reference=${created.reference}` });
+  assert.deepEqual(status, {
+    state: 'CREATED',
+    final: false,
+    bankPending: false,
+    returnUrl: `https://shop.example/return?reference=${created.reference}`,
+  });
 
   assert.equal((await server.approve(created.reference)).status, 200);
   const waiting = await fetch(`${server.url}/landing/wait?token=${token}`, { redirect: 'manual' });
   assert.equal(waiting.status, 303, 'without JavaScript the waiting page sends the browser on');
   assert.equal(waiting.headers.get('location'), `https://shop.example/return?reference=${created.reference}`);
+});
+
+test('the landing page says when the user approved and the bank has not answered (test amount 201)', async () => {
+  const created = await server.createPayment({ amount: { currency: 'NOK', value: 201 }, customer: { phoneNumber: '4791234567' } });
+  const token = new URL(created.body.redirectUrl).searchParams.get('token') as string;
+  assert.equal((await fetch(`${server.url}/landing`, form({ token, phone: '4791234567' }))).status, 303);
+  const before = await (await fetch(`${server.url}/landing/wait?token=${token}&lang=nb`)).text();
+  assert.match(before, /<p id="bank-pending" hidden>/);
+  assert.equal((await server.approve(created.reference)).status, 200);
+  const waiting = await fetch(`${server.url}/landing/wait?token=${token}&lang=nb`, { redirect: 'manual' });
+  assert.equal(waiting.status, 200, 'still waiting: the payment is CREATED');
+  assert.match(await waiting.text(), /<p id="bank-pending"><strong>Du har godkjent betalingen\. Banken din har ikke svart ennå/);
+  const status = await (await fetch(`${server.url}/landing/status?token=${token}`)).json();
+  assert.deepEqual([status.state, status.final, status.bankPending], ['CREATED', false, true]);
 });
 
 test('the app recognises deeplinks, payment QR targets, QR images, landing links and QR API codes', () => {

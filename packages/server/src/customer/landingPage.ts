@@ -7,13 +7,14 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiDeps } from '../api/apiDeps.ts';
+import { awaitingIssuer } from '../operations/approvePayment.ts';
 import type { Payment } from '../payments/types.ts';
 import { addPaymentRequest, requestedPhones } from '../store/customerStore.ts';
 import { findSalesUnit } from '../store/merchantsStore.ts';
 import { findUser } from '../store/usersStore.ts';
 import { paymentByToken, rejectPayment } from './customerActions.ts';
 import { cookie, cookiesOf, field, formatAmount, normalizePhone } from './format.ts';
-import { html, page, type SafeHtml, seeOther, sendPage } from './html.ts';
+import { html, page, raw, type SafeHtml, seeOther, sendPage } from './html.ts';
 import { type Language, languageOf, languages, type Texts, textsFor } from './landingText.ts';
 import { ageOn } from './testUsers.ts';
 
@@ -171,6 +172,7 @@ ${languageForm(t, language, token, '/landing')}`;
 <h2>${t.waitTitle}</h2>
 <p>${t.waitSent} <strong>${phones.at(-1) ?? ''}</strong>.</p>
 <p>${t.waitConfirm}</p>
+<p id="bank-pending"${awaitingIssuer(payment, ctx.clock.now(payment.msn)) ? '' : raw(' hidden')}><strong>${t.bankPending}</strong></p>
 <p class="countdown">${t.timeLeft}: <span id="countdown" role="timer" aria-live="off">${Math.floor(secondsLeft / 60)}:${String(secondsLeft % 60).padStart(2, '0')}</span></p>
 <p id="status" class="visually-hidden" role="status" aria-live="polite"></p>
 <noscript><p><a href="/landing/wait?token=${token}&amp;lang=${language}">Refresh</a></p></noscript>
@@ -186,7 +188,13 @@ ${languageForm(t, language, token, '/landing')}`;
     const payment = await paymentByToken(deps, field(request.query, 'token'));
     reply.header('cache-control', 'no-store');
     if (!payment) return reply.code(404).send({ state: null, final: true, returnUrl: null });
-    return reply.send({ state: payment.state, final: payment.state !== 'CREATED', returnUrl: returnUrlOf(payment) });
+    return reply.send({
+      state: payment.state,
+      final: payment.state !== 'CREATED',
+      // The user approved and the bank has not answered (test amount 201): the page says so.
+      bankPending: awaitingIssuer(payment, ctx.clock.now(payment.msn)),
+      returnUrl: returnUrlOf(payment),
+    });
   });
 
   /** Cancelling (or backing out of) the landing page aborts the payment (epayment-api §5.4, since Nov 2024). */

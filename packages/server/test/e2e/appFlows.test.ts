@@ -2,7 +2,7 @@
  * The wallet-app simulator in a real browser for the flows without a landing page (epayment-api §5.3):
  * NATIVE_REDIRECT (the deeplink opens the app), PUSH_MESSAGE (in the inbox at once), QR (scanning the
  * target), the minimum-age check, captures and refunds showing up in the app as they happen, and a
- * payment whose bank never answers (test amount 201).
+ * payment whose bank never answers (test amount 201), in the app and on the landing page that waits for it.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -177,19 +177,24 @@ test('minimum age: the landing page says only "cannot pay", the app says why and
   }
 });
 
-test('test amount 201: after Approve the app waits for the bank, the request leaves the inbox, and it expires an hour later', async () => {
+test('test amount 201: after Approve the app and the landing page wait for the bank, the request leaves the inbox, and it expires an hour later', async () => {
   const reference = newRef('unknown');
   const created = await server.createPayment({
     reference,
     amount: { currency: 'NOK', value: 201 },
     paymentDescription: `Order ${reference}`,
-    userFlow: 'PUSH_MESSAGE',
-    customer: { phoneNumber: '4791234567' },
-    returnUrl: undefined,
+    returnUrl: shop.returnUrl(reference),
   });
   assert.equal(created.status, 201, created.text);
+  const laptop = await desktop(browser);
   const mobile = await phone(browser);
   try {
+    await laptop.page.goto(created.body.redirectUrl);
+    await laptop.page.getByLabel('Your mobile number').fill('4791234567');
+    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    const bankPending = laptop.page.locator('#bank-pending');
+    assert.equal(await bankPending.isVisible(), false);
+
     await mobile.page.goto(`${server.url}/app?user=4791234567`);
     await mobile.page.locator('#inbox a.payment', { hasText: reference }).click();
     await mobile.page.getByRole('button', { name: 'Approve' }).click();
@@ -197,6 +202,9 @@ test('test amount 201: after Approve the app waits for the bank, the request lea
     assert.equal(await mobile.page.getByRole('button', { name: 'Approve' }).count(), 0);
     assert.equal(await mobile.page.getByRole('button', { name: 'Reject' }).count(), 0);
     await assertAccessible(mobile.page, 'app payment waiting for the bank');
+    // The landing page, still waiting, learns it from its poll.
+    await bankPending.waitFor({ state: 'visible' });
+    assert.match((await bankPending.textContent()) ?? '', /Your bank has not answered yet/);
     assert.equal((await paymentOf(server, reference)).state, 'CREATED');
     await mobile.page.getByRole('link', { name: 'All payments' }).click();
     assert.equal(await mobile.page.locator('#inbox a.payment', { hasText: reference }).count(), 0);
@@ -206,9 +214,11 @@ test('test amount 201: after Approve the app waits for the bank, the request lea
     await server.sweep();
     assert.equal((await paymentOf(server, reference)).state, 'EXPIRED');
     assert.deepEqual(await eventNamesOf(server, reference), ['CREATED', 'EXPIRED']);
-    // The open app notices by itself (it polls) and shows the request as expired.
+    // Both pages notice by themselves (they poll): the landing page goes back to the shop, the app shows it expired.
+    await laptop.page.waitForURL(shop.returnUrl(reference));
     await mobile.page.locator('a.payment', { hasText: reference }).getByText('Expired').waitFor();
   } finally {
+    await laptop.context.close();
     await mobile.context.close();
   }
 });

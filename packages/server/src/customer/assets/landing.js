@@ -20,6 +20,7 @@
     try {
       const response = await fetch(waiting.dataset.status, { cache: 'no-store' });
       const body = await response.json();
+      document.getElementById('bank-pending').hidden = !body.bankPending;
       if (body.final) {
         status.textContent = 'Done. Taking you back to the shop…';
         if (body.returnUrl) window.location.replace(body.returnUrl);

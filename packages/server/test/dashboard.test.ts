@@ -103,6 +103,13 @@ test("a payment's timeline: API calls, events and webhook attempts in server-clo
   assert.match(reply.text, /epayments\.payment\.authorized\.v1 attempt 1: delivered/);
   assert.match(reply.text, /data-state="AUTHORIZED"/);
 
+  assert.doesNotMatch(reply.text, /Being authorized until/);
+  // Approved with test amount 201: the bank has not answered, and the page says until when it waits.
+  const unanswered = await server.createPayment({ amount: { currency: 'NOK', value: 201 } });
+  assert.equal((await server.approve(unanswered.reference)).status, 200);
+  const waiting = await page(`/dashboard/payments/${NO.msn}/${unanswered.reference}`);
+  assert.match(waiting.text, /<dt>Being authorized until<\/dt><dd>\d{4}-\d\d-\d\d[^<]*cancel answers 6250 meanwhile/);
+
   const missing = await page(`/dashboard/payments/${NO.msn}/no-such-payment`);
   assert.equal(missing.status, 404);
   assert.match(missing.text, /No payment no-such-payment for sales unit 123456/);

@@ -31,6 +31,7 @@ export function paymentBody(payment: Payment, timeline: TimelineEntry[], message
 <dt>returnUrl</dt><dd>${payment.request.returnUrl ? html`<code>${String(payment.request.returnUrl)}</code>` : '—'}</dd>
 <dt>Created</dt><dd>${when(payment.createdAt)}</dd>
 <dt>Expires</dt><dd>${when(payment.expiresAt)}</dd>
+${payment.state === 'CREATED' && payment.processingUntil ? html`<dt>Being authorized until</dt><dd>${when(payment.processingUntil)} (a card callback, 3-D Secure or a bank yet to answer; cancel answers 6250 meanwhile)</dd>` : ''}
 <dt>Authorized</dt><dd>${when(payment.authorizedAt)}${payment.customerPhone ? ` by ${payment.customerPhone}` : ''}</dd>
 <dt>Capture deadline</dt><dd>${when(payment.captureDeadline)}</dd>
 </dl>

@@ -129,7 +129,7 @@ export class ShopPayments {
   /** A state change from any channel; the same state twice is recorded once. */
   async applyState(reference: string, state: State, source: string, payment?: GetPaymentResponse): Promise<void> {
     const changed = await this.#o.store.update(reference, (order) => {
-      if (payment) this.#takeAmounts(order, payment);
+      if (payment) order.amounts = laterAmounts(order.amounts, payment.aggregate);
       if (order.paymentState === state) return false;
       // Final states never change (epayment-api §11.1); a late CREATED must not undo one.
       if (order.paymentState !== 'NEW' && order.paymentState !== 'CREATED') return false;
@@ -287,7 +287,7 @@ export class ShopPayments {
       await store.update(reference, (o) => {
         const stored = o.operations.find((x) => x.idempotencyKey === op.idempotencyKey);
         if (stored) stored.done = true;
-        o.amounts = amountsOf(result.aggregate);
+        o.amounts = laterAmounts(o.amounts, result.aggregate);
         if (result.state !== o.paymentState && o.paymentState === 'CREATED') o.paymentState = result.state;
         record(o, 'action', `${verb(op.kind)} ${formatMoney(op.amount, o.currency)} confirmed`, 'staff', this.#now());
       });
@@ -323,10 +323,6 @@ export class ShopPayments {
       throw error;
     }
     return store.get(reference) ?? order;
-  }
-
-  #takeAmounts(order: Order, payment: GetPaymentResponse): void {
-    order.amounts = amountsOf(payment.aggregate);
   }
 
   #keeperRule(context: ReservationContext): ReservationDecision {
@@ -369,12 +365,17 @@ export class ShopPayments {
   }
 }
 
-function amountsOf(aggregate: GetPaymentResponse['aggregate']) {
+/**
+ * The order's amounts after reading an aggregate. Readings arrive out of order — a GET sent before a
+ * cancel may be answered after the cancel's own answer — and every figure of an aggregate only grows
+ * (it is the sum of its events, epayment-api §11.2), so a reading never takes a figure back.
+ */
+function laterAmounts(known: Order['amounts'], aggregate: GetPaymentResponse['aggregate']): Order['amounts'] {
   return {
-    authorized: aggregate.authorizedAmount.value,
-    captured: aggregate.capturedAmount.value,
-    cancelled: aggregate.cancelledAmount.value,
-    refunded: aggregate.refundedAmount.value,
+    authorized: Math.max(known.authorized, aggregate.authorizedAmount.value),
+    captured: Math.max(known.captured, aggregate.capturedAmount.value),
+    cancelled: Math.max(known.cancelled, aggregate.cancelledAmount.value),
+    refunded: Math.max(known.refunded, aggregate.refundedAmount.value),
   };
 }
 

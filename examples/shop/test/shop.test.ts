@@ -1,8 +1,9 @@
 /**
  * The reference shop against Kassa over HTTP (no browser): checkout and the return page without a
  * session, payment state from webhooks and polls recorded once, ship → capture, partial refund, closing,
- * abandoned orders released by the reservation keeper, expired payments, forged webhooks, a lost answer
- * repeated with the same key, and a restart that keeps orders and the webhook registration.
+ * abandoned orders released by the reservation keeper, expired payments, forged webhooks, a late reading
+ * of the payment, a lost answer repeated with the same key, and a restart that keeps orders and the
+ * webhook registration.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -101,6 +102,16 @@ test('ship → capture of exactly what shipped, a partial refund, then closing r
     15_000,
     'the CANCELLED webhook',
   );
+});
+
+test('a reading of the payment that arrives late never takes an amount back (a GET answered after the cancel)', async () => {
+  const reference = await paidOrder();
+  const stale = (await h.kassa.call('GET', `/epayment/v1/payments/${reference}`)).body;
+  const reply = await post(`/admin/orders/${reference}/close`);
+  assert.match(decodeURIComponent(reply.headers.get('location') ?? ''), /notice=Order closed/);
+  assert.equal(order(reference).amounts.cancelled, 79700);
+  await h.shop.payments.applyState(reference, stale.state, 'late poll', stale);
+  assert.deepEqual(order(reference).amounts, { authorized: 79700, captured: 0, cancelled: 79700, refunded: 0 });
 });
 
 test('a paid order not shipped within 14 days is abandoned: the reservation keeper releases it', async () => {

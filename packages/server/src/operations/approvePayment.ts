@@ -108,8 +108,9 @@ export async function approvePayment(
   const magic = approval.testMode ? magicAmounts[payment.amount] : undefined;
   if (magic) throw new DomainError('approveFailed', `Authorization failed: ${magic} (test amount ${payment.amount}).`);
   if (card.outcome !== 'approve') throw new DomainError('approveFailed', `Authorization failed: ${cardFailures[card.outcome]}.`);
+  // The user answered by hand; a refusal below rolls this back with the rest of the transaction.
+  if (approval.manual) await recordManualApproval(tx, user.phone);
   if (approval.testMode && payment.amount === UNKNOWN_RESULT_AMOUNT) {
-    if (approval.manual) await recordManualApproval(tx, user.phone);
     await updateAuthorizationWindow(tx, awaitIssuer(payment, UNKNOWN_RESULT_MS, now));
     return [];
   }
@@ -130,6 +131,5 @@ export async function approvePayment(
     },
     now,
   );
-  if (approval.manual) await recordManualApproval(tx, user.phone);
   return applyTransition(tx, transition, now, undefined, options);
 }

@@ -22,8 +22,6 @@ const QR_ID = /^[-_+%æøåÆØÅ\w]{1,128}$/;
 
 export function registerMerchantCallbackQr(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
-  // Each sales unit's codes live on its own clock (time control may run it ahead of global time).
-  const now = (msn: string) => ctx.clock.now(msn);
 
   async function caller(request: FastifyRequest) {
     const found = await deps.authenticate(request);
@@ -57,7 +55,7 @@ export function registerMerchantCallbackQr(app: FastifyInstance, deps: ApiDeps):
       targetUrl: null,
       locationDescription,
       category,
-      createdAt: now(msn),
+      createdAt: ctx.clock.now(msn),
       expiresAt: null,
     };
   }
@@ -92,7 +90,7 @@ export function registerMerchantCallbackQr(app: FastifyInstance, deps: ApiDeps):
   app.get('/qr/v1/merchant-callback', async (request, reply) => {
     const { salesUnit } = await caller(request);
     const image = callbackImageQuery(request);
-    const codes = await listQrCodes(ctx.db, salesUnit.msn, 'merchant-callback', now(salesUnit.msn));
+    const codes = await listQrCodes(ctx.db, salesUnit.msn, 'merchant-callback', ctx.clock.now(salesUnit.msn));
     return reply.send(codes.map((code) => view(code, image)));
   });
 
@@ -100,7 +98,7 @@ export function registerMerchantCallbackQr(app: FastifyInstance, deps: ApiDeps):
     const { salesUnit } = await caller(request);
     const merchantQrId = idOf(request, 'merchantQrId');
     const image = callbackImageQuery(request);
-    const code = await findQrCode(ctx.db, salesUnit.msn, 'merchant-callback', merchantQrId, now(salesUnit.msn));
+    const code = await findQrCode(ctx.db, salesUnit.msn, 'merchant-callback', merchantQrId, ctx.clock.now(salesUnit.msn));
     if (!code) throw new HttpProblem(404, 'Not Found', `No merchant callback QR with id "${merchantQrId}".`);
     return reply.send(view(code, image));
   });

@@ -32,8 +32,6 @@ const UpdateSchema = T.Object({ redirectUrl: T.String({ minLength: 1, maxLength:
 
 export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
-  // Each sales unit's codes expire on its own clock (time control may run it ahead of global time).
-  const now = (msn: string) => ctx.clock.now(msn);
   const testMode = () => ctx.config.mode === 'test';
 
   function checkUrl(url: string) {
@@ -54,7 +52,7 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
 
   async function existing(request: FastifyRequest, msn: string): Promise<QrCodeRecord> {
     const { id } = request.params as { id: string };
-    const code = await findQrCode(ctx.db, msn, 'merchant-redirect', id, now(msn));
+    const code = await findQrCode(ctx.db, msn, 'merchant-redirect', id, ctx.clock.now(msn));
     if (!code) throw new HttpProblem(404, 'Not Found', `No merchant redirect QR with id "${id}".`);
     return code;
   }
@@ -66,7 +64,7 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
     const selection = qrSelection(request);
     // Global time: what has expired there has expired on every unit's clock (units only run ahead).
     await deleteExpiredQrCodes(ctx.db, ctx.clock.now());
-    const createdAt = now(caller.salesUnit.msn);
+    const createdAt = ctx.clock.now(caller.salesUnit.msn);
     const code: QrCodeRecord = {
       publicId: randomBytes(12).toString('base64url'),
       msn: caller.salesUnit.msn,
@@ -87,7 +85,7 @@ export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps):
   app.get('/qr/v1/merchant-redirect', async (request, reply) => {
     const caller = await deps.authenticate(request);
     const selection = qrSelection(request);
-    const codes = await listQrCodes(ctx.db, caller.salesUnit.msn, 'merchant-redirect', now(caller.salesUnit.msn));
+    const codes = await listQrCodes(ctx.db, caller.salesUnit.msn, 'merchant-redirect', ctx.clock.now(caller.salesUnit.msn));
     return reply.send(codes.map((code) => view(code, selection)));
   });
 

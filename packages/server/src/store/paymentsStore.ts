@@ -162,7 +162,10 @@ export async function insertPaymentsClaimingKeys(db: Queryable, creates: readonl
        select msn, reference, psp_reference, state, currency, amount, user_flow, payment_method_type, redirect_token, request,
               customer_phone, created_at, expires_at
          from input i
-        where not exists (select 1 from idempotency_keys k where k.msn = i.msn and k.operation = i.operation and k.key = i.key)
+        -- A scalar subquery, not NOT EXISTS: the planner takes jsonb_to_recordset for 100 rows, and as an
+        -- anti join that made a hash over every stored key look cheaper than probing the key's index
+        -- (test/createPayment.plan.test.ts).
+        where (select true from idempotency_keys k where k.msn = i.msn and k.operation = i.operation and k.key = i.key) is null
        on conflict (msn, reference) do nothing
        returning *
      ),

@@ -397,8 +397,9 @@ after a change, on this machine):
 
 - **What a lifecycle costs, and why writes ≥ 0.5 × pgbench is out of reach on this machine.** CPU time per
   lifecycle with its five webhook deliveries, read from \`/proc\` over 10 s peak runs of bench/load.ts against one
-  server (the load and the outbox drain after it): the server 4.5–9.6 ms, PostgreSQL's backends 5.0–9.9 ms, the
-  load process 2.0–3.4 ms (the spread is the machine's speed from run to run), with the two cores 80–85 % busy
+  server (the load and the outbox drain after it): the server 2.7–4.0 ms, PostgreSQL's backends 3.9–5.6 ms on
+  2026-11-22 (4.5–9.6 and 5.0–9.9 ms in earlier runs), the load process 2.0–3.4 ms (the spread is the machine's
+  speed from run to run), with the two cores 80–85 % busy
   during the load (\`vmstat\`). A pgbench
   simple-update transaction costs the machine's cores ÷ its TPS: ${round((r.machine.cpus * 1000) / r.pgbenchSimpleUpdateTps, 2)} ms in this run. Half of pgbench's TPS in
   writes (five per lifecycle) would need a whole lifecycle — nine HTTP requests, five webhook deliveries, about
@@ -412,23 +413,26 @@ after a change, on this machine):
   for a large gain. Sending fewer, larger writes (below) paid off by saving PostgreSQL round trips, not syscalls.
 - **Creates against the machine's HTTP ceiling.** The bare \`node:http\` server answers
   ${r.creates.bare?.operations.create.perSecond ?? '?'} creates/s to the same load process; Prism reaches ${r.ratios.prismThroughputOverBare ?? '?'} of that and Kassa
-  ${r.ratios.createThroughputOverBare ?? '?'}. Three times Prism would be ${r.ratios.prismThroughputOverBare ? round(3 * r.ratios.prismThroughputOverBare) : '?'} of a server that stores nothing. With the group
-  commit a create costs about 0.25 ms of server CPU, 0.3–0.5 ms of PostgreSQL CPU and 0.08 ms of the load
-  process's (10 s create-only runs): about 0.7 ms of machine CPU, so two cores answer at most about 2 800
-  creates/s that store a payment, its CREATED event and its idempotency record. PostgreSQL's part is mostly
-  per statement, not per row: \`EXPLAIN ANALYZE\` of the shared create statement shows 0.5 ms executing for one
-  create, 1.0 ms for nine, and capping batches at 8 or 4 creates doubled and tripled PostgreSQL's CPU per
-  create (A/B). The machine's speed drifts between runs: on 2026-11-21 one run had the bare server at 9 490
-  creates/s, Prism at 1 657 and Kassa at 1 981 (p99 0.61 × Prism's), a later one the bare server at 41 009
-  and Prism at 4 824, while Kassa's creates stayed at 1 300–2 600/s in every run of the day. Measured since:
-  with 32 clients a create waits mostly for its turn on the server's one thread, not for PostgreSQL — the
-  server's own latency (request log) is p50 12 ms of the client's 18, each create takes ~0.4 ms of that
-  thread, so one round of all 32 clients is ~13 ms of server work; the shared statement is prepared (0.06 ms
-  planning, \`pg_stat_statements\`) and executes in ~4 ms for ~9 creates on the busy machine; the cores are
-  75–85 % busy. With 64 clients the same server answers 1 925–2 085 creates/s instead of 1 324–1 356, and
-  PostgreSQL's CPU per create falls from 0.45 to 0.29 ms as batches grow (8 s create-only runs, alternating);
-  the comparison with Prism stays at one concurrency for both. Holding batches back to one or two statements
-  in flight, for larger batches at 32 clients, did not help (1 105 and 1 628 vs 1 677 creates/s).
+  ${r.ratios.createThroughputOverBare ?? '?'}. Three times Prism would be ${r.ratios.prismThroughputOverBare ? round(3 * r.ratios.prismThroughputOverBare) : '?'} of a server that stores nothing. A create
+  that stores a payment, its CREATED event, its idempotency record and its request-log row costs about 0.10–0.12 ms
+  of server CPU and 0.13–0.16 ms of PostgreSQL's (\`/proc\`, 8 s create-only runs on 2026-11-22), plus the load
+  process's share. Until then PostgreSQL's part was 0.27–0.36 ms: the shared create statement asked for unused
+  idempotency keys with \`NOT EXISTS\`, and because the planner takes \`jsonb_to_recordset\`'s input for 100 rows
+  whatever the batch holds, it chose a hash anti join over a sequential scan of every stored key until the table
+  held tens of thousands of them — each batch read the whole table (\`pg_stat_user_tables\`: 2 323 sequential scans
+  reading 23.7 million rows in 8 s of create load; \`perf\`: hashing and visibility checks on top of PostgreSQL's
+  profile). Asked as a scalar subquery per create, it probes the key's index at every size
+  (test/createPayment.plan.test.ts checks the plan at 2 000 and 20 000 keys): two runs before and two after,
+  3 140 / 3 013 → 4 504 / 5 308 creates/s, PostgreSQL's CPU per create 0.27 / 0.30 → 0.15 / 0.13 ms. Latency
+  follows throughput: 32 clients always waiting make the mean latency 32 ÷ creates/s, and the p99 sits at 3–4 ×
+  that mean for Kassa and about 3 × for Prism, so a p99 below Prism's needs about Prism's throughput first. The
+  server's event loop is not where the tail comes from (\`monitorEventLoopDelay\` during create load: p99 5–7 ms,
+  garbage collection 1.5 % of the time, larger young generations — \`--max-semi-space-size\` 32 and 64 — changed
+  neither figure). Group commit: PostgreSQL's part is mostly per statement, not per row, and capping batches at 8
+  or 4 creates doubled and tripled PostgreSQL's CPU per create (A/B); with 64 clients instead of 32 batches grow
+  and creates/s rise (1 925–2 085 vs 1 324–1 356 before the change above), but the comparison with Prism stays at
+  one concurrency for both. Holding batches back to one or two statements in flight, for larger batches at 32
+  clients, did not help (1 105 and 1 628 vs 1 677 creates/s, before the change above).
 - **Round trips.** The statements per lifecycle went from 66 to 26.6 (\`pg_stat_statements\` calls ÷
   lifecycles, with every BEGIN, COMMIT and \`set local\` counted although they travel with other statements, and
   the outbox's claims, repairs and request-log batches), about 13 round trips: a transition (payment update,

@@ -20,6 +20,7 @@ before(async () => {
   testDb = await createTestDatabase();
   db = testDb.db;
   await migrate(db);
+  await db.query("insert into sales_units (msn, name, market, currency) values ('123456', 'Plan test', 'NO', 'NOK')");
 });
 after(() => testDb.drop());
 
@@ -91,3 +92,19 @@ for (const keys of [2_000, 20_000]) {
     }
   });
 }
+
+test('a create whose key is stored already is left out of the batch, and the others are written', async () => {
+  await storeKeys(2_000);
+  const replay = plainCreate();
+  replay.claim.key = 'stored-1';
+  const fresh = plainCreate();
+  const written = await insertPaymentsClaimingKeys(db, [replay, fresh]);
+  assert.deepEqual(
+    written.map((p) => p.reference),
+    [fresh.payment.reference],
+  );
+  const { rows } = await db.query<{ count: number }>('select count(*)::int as count from payments where reference = $1', [
+    replay.payment.reference,
+  ]);
+  assert.equal(rows[0]?.count, 0);
+});

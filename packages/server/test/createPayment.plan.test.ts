@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import type { Database, Queryable } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { type ClaimedCreate, insertPaymentsClaimingKeys } from '../src/store/paymentsStore.ts';
+import { newModel, salesUnit } from './support/paymentModel.ts';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.ts';
 
 let testDb: TestDatabase;
@@ -24,33 +25,11 @@ before(async () => {
 });
 after(() => testDb.drop());
 
+/** A plain create of the model's CREATED payment, with its own reference, pspReference, token and key. */
 function plainCreate(): ClaimedCreate {
-  const now = new Date();
+  const { id: _, ...payment } = newModel(salesUnit('NO'), 1000, new Date()).payment;
   return {
-    payment: {
-      msn: '123456',
-      reference: `plan-${randomUUID()}`,
-      pspReference: randomUUID(),
-      state: 'CREATED',
-      currency: 'NOK',
-      amount: 1000,
-      aggregate: { authorized: 0, captured: 0, cancelled: 0, refunded: 0 },
-      userFlow: 'WEB_REDIRECT',
-      paymentMethodType: 'WALLET',
-      cardBin: null,
-      redirectToken: randomUUID(),
-      request: {},
-      customerPhone: null,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + 600_000),
-      authorizedAt: null,
-      captureDeadline: null,
-      captureGuaranteedUntil: null,
-      profileSub: null,
-      userDetails: null,
-      shippingDetails: null,
-      processingUntil: null,
-    },
+    payment: { ...payment, reference: `plan-${randomUUID()}`, pspReference: randomUUID(), redirectToken: randomUUID() },
     claim: { operation: 'create', key: randomUUID(), fingerprint: 'plan', status: 201, body: {} },
   };
 }

@@ -11,6 +11,7 @@ import { DK, startTestServer, type TestServer } from '../support/testServer.ts';
 import {
   assertAccessible,
   desktop,
+  enterPhoneNumber,
   eventNamesOf,
   launchBrowser,
   paymentOf,
@@ -158,8 +159,7 @@ test('minimum age: the landing page says only "cannot pay", the app says why and
   const mobile = await phone(browser);
   try {
     await laptop.page.goto(created.body.redirectUrl);
-    await laptop.page.getByLabel('Your mobile number').fill('4798765432');
-    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    await enterPhoneNumber(laptop.page, '4798765432');
     const alert = laptop.page.getByRole('alert');
     assert.match((await alert.textContent()) ?? '', /cannot pay this business/);
     await assertAccessible(laptop.page, 'landing page with an error');
@@ -190,8 +190,7 @@ test('test amount 201: after Approve the app and the landing page wait for the b
   const mobile = await phone(browser);
   try {
     await laptop.page.goto(created.body.redirectUrl);
-    await laptop.page.getByLabel('Your mobile number').fill('4791234567');
-    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    await enterPhoneNumber(laptop.page, '4791234567');
     const bankPending = laptop.page.locator('#bank-pending');
     assert.equal(await bankPending.isVisible(), false);
 

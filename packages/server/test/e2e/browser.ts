@@ -140,6 +140,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(screenshotsDir, name), fullPage: true });
 }
 
+/** On the landing page: enters the customer's mobile number and goes on (Next). */
+export async function enterPhoneNumber(page: Page, phoneNumber: string): Promise<void> {
+  await page.getByLabel('Your mobile number').fill(phoneNumber);
+  await page.getByRole('button', { name: 'Next' }).click();
+}
+
 /** Picks the test user in the app's user picker (the page must show it). */
 export async function pickUser(page: Page, phoneNumber: string): Promise<void> {
   await page.locator(`button.user[value="${phoneNumber}"]`).click();

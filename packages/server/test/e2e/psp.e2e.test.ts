@@ -16,7 +16,17 @@ import { demoPsp } from '../../src/psp/demoPsp.ts';
 import { assertMatchesOpenApi } from '../support/openapi.ts';
 import { callbackRecords, DEMO_PSP, pspCall } from '../support/pspSupport.ts';
 import { startTestServer, type TestServer } from '../support/testServer.ts';
-import { assertAccessible, desktop, launchBrowser, phone, pickUser, type Shop, screenshot, startShop } from './browser.ts';
+import {
+  assertAccessible,
+  desktop,
+  enterPhoneNumber,
+  launchBrowser,
+  phone,
+  pickUser,
+  type Shop,
+  screenshot,
+  startShop,
+} from './browser.ts';
 
 let server: TestServer;
 let shop: Shop;
@@ -89,8 +99,7 @@ test("landing page → app → the PSP's 3-D Secure page → back at the shop; t
   try {
     await laptop.page.goto(redirectUrl);
     await laptop.page.getByRole('heading', { name: 'Kassa Demo Kortbutikk' }).waitFor();
-    await laptop.page.getByLabel('Your mobile number').fill('4791234567');
-    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    await enterPhoneNumber(laptop.page, '4791234567');
     await laptop.page.getByRole('heading', { name: 'Go to the app' }).waitFor();
 
     await mobile.page.goto(`${server.url}/app`);

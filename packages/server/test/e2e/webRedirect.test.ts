@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../support/testServer.ts';
 import {
   assertAccessible,
   desktop,
+  enterPhoneNumber,
   eventNamesOf,
   launchBrowser,
   paymentOf,
@@ -134,8 +135,7 @@ test('rejecting in the app aborts the payment and the landing page goes back to 
   const mobile = await phone(browser);
   try {
     await laptop.page.goto(redirectUrl);
-    await laptop.page.getByLabel('Your mobile number').fill('4791234567');
-    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    await enterPhoneNumber(laptop.page, '4791234567');
     await laptop.page.getByRole('heading', { name: 'Go to the app' }).waitFor();
 
     await mobile.page.goto(`${server.url}/app?user=4791234567`);
@@ -158,8 +158,7 @@ test('when nobody answers, the payment expires and the waiting landing page goes
   const laptop = await desktop(browser);
   try {
     await laptop.page.goto(redirectUrl);
-    await laptop.page.getByLabel('Your mobile number').fill('4511223344');
-    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    await enterPhoneNumber(laptop.page, '4511223344');
     await laptop.page.getByRole('heading', { name: 'Go to the app' }).waitFor();
     server.clock.advance(10 * 60 * 1000);
     await laptop.page.waitForURL(shop.returnUrl(reference));
@@ -186,8 +185,7 @@ test('a declined card leaves the payment waiting; another card then approves it'
   const mobile = await phone(browser);
   try {
     await laptop.page.goto(redirectUrl);
-    await laptop.page.getByLabel('Your mobile number').fill('4791234567');
-    await laptop.page.getByRole('button', { name: 'Next' }).click();
+    await enterPhoneNumber(laptop.page, '4791234567');
 
     await mobile.page.goto(`${server.url}/app?user=4791234567`);
     await mobile.page.locator('#inbox a.payment').first().click();

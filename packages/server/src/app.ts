@@ -27,6 +27,7 @@ import { sendProblem } from './http/problem.ts';
 import { limits, tooManyRequests } from './http/rateLimiter.ts';
 import { noteRequestFacts, RequestLogWriter, recordRequests } from './http/requestLog.ts';
 import { rateCheckOfThisProcess } from './http/sharedRateLimits.ts';
+import { refuseUnstorableUrls } from './http/storableUrl.ts';
 import { newTraceId } from './http/traceId.ts';
 
 export interface AppParts {
@@ -89,6 +90,7 @@ export function buildApp(ctx: ServerContext, options: { onEvents?: () => void } 
 
   const requestLog = new RequestLogWriter(ctx.db, (error) => ctx.log.error({ err: error }, 'request log write failed'));
   recordRequests(app, requestLog, (msn) => ctx.clock.now(msn));
+  refuseUnstorableUrls(app);
   // Test mode: wraps deps.authenticate so faults of the caller's sales unit strike after authentication.
   if (ctx.faults) injectApiFaults(app, deps, ctx.faults);
 

@@ -84,6 +84,14 @@ test('bad filters answer 400 with the reason on the page, never a 500', async ()
   assert.match(reply.text, /&quot;from&quot; must be a date/);
   assert.match(reply.text, /The page link is broken/);
   assert.doesNotMatch(reply.text, /<script>/, 'input is escaped');
+  // Page links the database could not compare with: an id past its integers, a year past its dates.
+  for (const before of ['2026-01-01T00:00:00.000Z_99999999999999999999', '-200000-01-01T00:00:00.000Z_5']) {
+    for (const path of ['/dashboard', '/dashboard/requests']) {
+      const broken = await page(`${path}?before=${encodeURIComponent(before)}`);
+      assert.equal(broken.status, 400, `${path} ${before}`);
+      assert.match(broken.text, /The page link is broken/);
+    }
+  }
 });
 
 test("a payment's timeline: API calls, events and webhook attempts in server-clock order", async () => {

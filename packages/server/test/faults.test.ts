@@ -369,6 +369,10 @@ test('rules are managed per sales unit; bad rules are refused; the control API a
     'match.colour',
   ]);
   await bad({ target: 'sideways', kind: 'error', probability: 2 }, ['target', 'probability']);
+  // Beyond what the store counts: a 400, not a database error.
+  await bad({ target: 'api', kind: 'error', everyNth: 2 ** 53, count: 2 ** 31 }, ['everyNth', 'count']);
+  await bad({ target: 'api', kind: 'error', match: { method: '💶' } }, ['match.method']);
+  await bad({ target: 'api', kind: 'error', match: { route: `/${'r'.repeat(300)}` } }, ['match.route']);
   assertProblem(
     await server.call('POST', FAULTS, { unit: mine, body: { msn: theirs.msn, target: 'api', kind: 'error' } }),
     403,

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
+import { problemFor } from '../src/http/problem.ts';
 import { assertMatchesOpenApi } from './support/openapi.ts';
 import { assertFieldErrors, assertProblem } from './support/problems.ts';
 import { NO, newReference, startTestServer, type TestServer } from './support/testServer.ts';
@@ -102,6 +103,21 @@ test('a known path with the wrong method gets 405 with Allow', async () => {
     assertProblem(reply, 405, method, path);
     assert.equal(reply.headers.get('allow'), allow);
   }
+  const options = await server.call('OPTIONS', CREATE);
+  assertProblem(options, 405, 'OPTIONS', CREATE);
+  assert.equal(options.headers.get('allow'), 'POST');
+  // fetch refuses to send TRACE.
+  const trace = await new Promise<{ status: number; allow: string | undefined }>((resolve, reject) => {
+    const url = new URL(server.url);
+    httpRequest({ host: url.hostname, port: url.port, method: 'TRACE', path: `${CREATE}/${authorized}` })
+      .on('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, allow: res.headers.allow });
+      })
+      .on('error', reject)
+      .end();
+  });
+  assert.deepEqual(trace, { status: 405, allow: 'GET' });
 });
 
 test('an invalid reference in the path is a 400 field error on reference', async () => {
@@ -207,6 +223,39 @@ test('text the database cannot store, and absurd nesting, are 400 field errors r
     idempotencyKey: 'deep-2',
   });
   assert.equal(bracketed.status, 201, bracketed.text);
+});
+
+test('a NUL in a path parameter or a query value is a 400 field error on any route (never a 500 from the database)', async () => {
+  const cases: [string, string, string][] = [
+    ['GET', `${CREATE}/abc%00defgh`, 'reference'],
+    ['GET', '/kassa/v1/webhooks/deliveries?reference=%00', 'reference'],
+    ['GET', '/kassa/v1/webhooks/attempts?reference=a%00b', 'reference'],
+    ['GET', '/qr/v1/merchant-redirect/%00', 'id'],
+    ['DELETE', '/qr/v1/merchant-redirect/qr%00', 'id'],
+    ['GET', '/vipps-userinfo-api/userinfo/%00', 'sub'],
+    ['GET', '/app?user=%00', 'user'],
+    ['GET', '/app/code/%00', 'publicId'],
+    ['GET', '/qr/r/%00', 'publicId'],
+    ['GET', '/dashboard/payments/123456/%00', 'reference'],
+    ['GET', '/dashboard/requests?reference=%00', 'reference'],
+    ['GET', `${CREATE}/${authorized}?note=%00`, 'note'],
+  ];
+  for (const [method, path, field] of cases) {
+    const reply = await server.call(method, path);
+    assertFieldErrors(reply, method, path, [field]);
+  }
+});
+
+test('a value the database refuses as data is answered 400, not as a fault of the platform', async () => {
+  // Requests are checked before they reach the database; this is the net under those checks.
+  for (const sql of ["select 'x'::int", 'select 2147483647::int + 1', "select convert_from('\\x00'::bytea, 'UTF8')"]) {
+    const error = await server.ctx.db.query(sql).then(
+      () => assert.fail(`${sql} should fail`),
+      (e: unknown) => e,
+    );
+    assert.equal(problemFor(error, { url: '/epayment/v1/payments', id: 'trace' }).problem.status, 400, sql);
+  }
+  assert.equal(problemFor(new Error('a bug'), { url: '/epayment/v1/payments', id: 'trace' }).problem.status, 500);
 });
 
 test('odd but harmless requests are never a 500', async () => {

@@ -177,6 +177,20 @@ test('FAIL not marked retryable: the payment is ABORTED (open question 22)', asy
   assert.equal(psp.callbacks.length, before);
 });
 
+test('a FAIL whose message holds a NUL is recorded with U+FFFD in its place', async () => {
+  answerWith({ status: 200, json: { status: 'FAIL', errorMessage: 'Suspected\u0000fraud' } });
+  const reference = await createPassthrough(server, DEMO_PSP, psp.url);
+  assert.match(await approveFails(reference), /Suspected\uFFFDfraud.*ABORTED/);
+  assert.deepEqual(await eventsOf(reference), [
+    ['CREATED', true],
+    ['AUTHORIZED', false],
+    ['ABORTED', true],
+  ]);
+  const [record] = await callbackRecords(server, DEMO_PSP, reference);
+  assert.deepEqual([record?.outcome, record?.result], ['FAIL', 'aborted']);
+  assert.equal(record?.responseBody, JSON.stringify({ status: 'FAIL', errorMessage: 'Suspected\u0000fraud' }));
+});
+
 for (const [what, answer, outcome] of [
   ['HTTP 500', { status: 500, text: 'internal error' }, 'http_error'],
   ['HTTP 503 with a RESERVE body', { status: 503, json: { status: 'RESERVE' } }, 'http_error'],
@@ -185,6 +199,7 @@ for (const [what, answer, outcome] of [
   ['garbage (an unknown status)', { status: 200, json: { status: 'APPROVED' } }, 'invalid_response'],
   ['garbage (SOFT_DECLINE without softDeclineUrl)', { status: 200, json: { status: 'SOFT_DECLINE' } }, 'invalid_response'],
   ['garbage (a JSON array)', { status: 200, json: [{ status: 'RESERVE' }] }, 'invalid_response'],
+  ['garbage holding a NUL byte', { status: 200, text: 'a\u0000b' }, 'invalid_response'],
 ] as const) {
   test(`${what} is non-retryable: the payment is ABORTED with the failed authorization recorded`, async () => {
     answerWith(answer);

@@ -74,3 +74,27 @@ test('the token call is logged without its client secret; pages are not logged',
   );
   assert.ok(rows.every((row) => row.headers.client_secret === '[redacted]' && row.headers.client_id === 'kassa-demo-client'));
 });
+
+test('a call holding text the database refuses is logged with U+FFFD in its place, and the calls beside it are logged too', async () => {
+  const [created, nulPath, nulBody] = await Promise.all([
+    server.createPayment({}, { idempotencyKey: 'log-beside-nul' }),
+    server.call('GET', '/epayment/v1/payments/ab%00cdefgh'),
+    server.call('POST', '/epayment/v1/payments', { raw: '\u0000', idempotencyKey: 'log-nul-body' }),
+  ]);
+  assert.equal(nulPath.status, 400);
+  assert.equal(nulBody.status, 400);
+  assert.deepEqual(
+    (await logOf(created.reference)).map((r) => [r.status, r.idempotency_key]),
+    [[201, 'log-beside-nul']],
+  );
+  assert.deepEqual(
+    (await logOf('ab\uFFFDcdefgh')).map((r) => [r.path, r.status]),
+    [['/epayment/v1/payments/ab%00cdefgh', 400]],
+  );
+  const { rows } = await server.ctx.db.query<{ status: number; problem: { detail: string; extraDetails: { reason: string }[] } }>(
+    "select status, problem from request_log where idempotency_key = 'log-nul-body'",
+  );
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]?.status, 400);
+  assert.ok(!JSON.stringify(rows[0]?.problem).includes('\\u0000'));
+});

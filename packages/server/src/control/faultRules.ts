@@ -44,9 +44,14 @@ export const DEFAULT_TIMEOUT_HOLD_MS = 35_000;
 /** How long a 'reorder' fault holds a delivery back at most when the payment has no later event. */
 export const DEFAULT_REORDER_HOLD_MS = 10_000;
 
+/** The methods of the APIs a fault can strike. */
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+/** The largest count the store keeps (a PostgreSQL integer). */
+const MAX_COUNT = 2_147_483_647;
+
 const MatchSchema = T.Object({
   method: T.Optional(T.String({ minLength: 1 })),
-  route: T.Optional(T.String({ minLength: 1, pattern: '^/' })),
+  route: T.Optional(T.String({ minLength: 1, maxLength: 200, pattern: '^/' })),
   operation: T.Optional(T.Unsafe<string>({ type: 'string', enum: OPERATION_NAMES })),
   eventType: T.Optional(T.Unsafe<string>({ type: 'string', enum: [...EPAYMENT_EVENT_TYPES] })),
 });
@@ -61,8 +66,8 @@ export const FaultRuleRequestSchema = T.Object({
   retryAfterSeconds: T.Optional(T.Integer({ minimum: 0, maximum: 86_400 })),
   delayMs: T.Optional(T.Integer({ minimum: 1, maximum: MAX_DELAY_MS })),
   probability: T.Optional(T.Number({ minimum: 0, maximum: 1 })),
-  everyNth: T.Optional(T.Integer({ minimum: 1 })),
-  count: T.Optional(T.Integer({ minimum: 1 })),
+  everyNth: T.Optional(T.Integer({ minimum: 1, maximum: MAX_COUNT })),
+  count: T.Optional(T.Integer({ minimum: 1, maximum: MAX_COUNT })),
   seed: T.Optional(T.Union([T.String({ minLength: 1, maxLength: 100 }), T.Integer()])),
 });
 export type FaultRuleRequest = Static<typeof FaultRuleRequestSchema>;
@@ -93,6 +98,9 @@ export function faultRuleFrom(body: unknown, msn: string, createdBy: string): Ne
   if (!kinds.includes(request.kind)) errors.push({ name: 'kind', reason: `A ${request.target} fault is one of: ${kinds.join(', ')}.` });
   const apiOnly = (['method', 'route', 'operation'] as const).filter((field) => match[field] !== undefined);
   if (!api) for (const field of apiOnly) errors.push({ name: `match.${field}`, reason: 'Webhook faults match by eventType only.' });
+  if (match.method !== undefined && !METHODS.includes(match.method.toUpperCase())) {
+    errors.push({ name: 'match.method', reason: `The method is one of: ${METHODS.join(', ')}.` });
+  }
   if (api && match.eventType !== undefined)
     errors.push({ name: 'match.eventType', reason: 'API faults match by method, route and operation.' });
   if (!api && request.when !== undefined) errors.push({ name: 'when', reason: 'Only API faults happen before or after the operation.' });

@@ -23,6 +23,17 @@ export interface PaymentQuery {
   before?: string;
 }
 
+export const BROKEN_CURSOR = 'The page link is broken; start from the newest.';
+
+/** A keyset page link `<time>_<id>`, or null when it is not one the database could compare with. */
+export function pageCursor(text: string): { at: Date; id: number } | null {
+  const match = /^(.+)_(\d{1,15})$/.exec(text);
+  const at = match ? new Date(match[1] as string) : null;
+  if (!match || !at || Number.isNaN(at.getTime())) return null;
+  const year = at.getUTCFullYear();
+  return year >= 1 && year <= 9999 ? { at, id: Number(match[2]) } : null;
+}
+
 /** The filter a query asks for, or the reasons it cannot be read. */
 export function paymentFilterOf(query: unknown): { filter: PaymentFilter; values: PaymentQuery; errors: string[] } {
   const values: PaymentQuery = {};
@@ -57,10 +68,9 @@ export function paymentFilterOf(query: unknown): { filter: PaymentFilter; values
     else filter.to = new Date(date.getTime() + 24 * 60 * 60 * 1000);
   }
   if (values.before !== undefined) {
-    const match = /^(.+)_(\d+)$/.exec(values.before);
-    const createdAt = match ? new Date(match[1] as string) : null;
-    if (!match || !createdAt || Number.isNaN(createdAt.getTime())) errors.push('The page link is broken; start from the newest.');
-    else filter.before = { createdAt, id: Number(match[2]) };
+    const cursor = pageCursor(values.before);
+    if (!cursor) errors.push(BROKEN_CURSOR);
+    else filter.before = { createdAt: cursor.at, id: cursor.id };
   }
   return { filter, values, errors };
 }

@@ -34,7 +34,7 @@ import { controlBody, faultRequestFromForm } from './controlPage.ts';
 import { dashboardPage, type Section, sendDashboard } from './layout.ts';
 import { loginBody } from './loginPage.ts';
 import { paymentBody } from './paymentPage.ts';
-import { paymentFilterOf, paymentsBody } from './paymentsPage.ts';
+import { BROKEN_CURSOR, pageCursor, paymentFilterOf, paymentsBody } from './paymentsPage.ts';
 import { type RequestQuery, requestBody, requestsBody } from './requestsPage.ts';
 import { loadTimeline } from './timeline.ts';
 import { webhooksBody } from './webhooksPage.ts';
@@ -283,10 +283,9 @@ export function registerDashboard(app: FastifyInstance, deps: ApiDeps): void {
         else errors.push('The status is 2xx, 3xx, 4xx or 5xx.');
       }
       if (values.before !== undefined) {
-        const match = /^(.+)_(\d+)$/.exec(values.before);
-        const at = match ? new Date(match[1] as string) : null;
-        if (!match || !at || Number.isNaN(at.getTime())) errors.push('The page link is broken; start from the newest.');
-        else filter.before = { at, id: Number(match[2]) };
+        const cursor = pageCursor(values.before);
+        if (cursor) filter.before = cursor;
+        else errors.push(BROKEN_CURSOR);
       }
       const rows = errors.length > 0 ? [] : await listRequests(ctx.db, filter);
       return render(

@@ -7,12 +7,13 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, HttpProblem, ValidationError } from '../errors.ts';
-import { problemFor, sendProblem } from './problem.ts';
+import { isDataException, problemFor, sendProblem } from './problem.ts';
 import { newTraceId } from './traceId.ts';
 
 /** Fastify's error handler, also used for its router errors (`frameworkErrors`: bad URL, over-long parameter). */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { problem } = problemFor(error, request);
+  if (isDataException(error)) request.log.warn({ err: error }, 'the database refused a value of the request');
   if (problem.status >= 500) {
     const deliberate = error instanceof DomainError || error instanceof HttpProblem || error instanceof ValidationError;
     // A deliberate 5xx (e.g. 6280 "try again later") is an answer, not a fault: no stack needed.

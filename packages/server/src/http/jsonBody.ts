@@ -4,6 +4,7 @@
  * references longer than a double can hold. Uses the reviver's source-text access (Node 22+).
  */
 import { ValidationError } from '../errors.ts';
+import { unstorableField } from '../store/storableText.ts';
 
 const LITERAL_KEYS = new Set(['reference', 'phoneNumber']);
 
@@ -32,24 +33,6 @@ function isMetadata(key: string, value: object): boolean {
 function settle(key: string, holderIsMetadata: boolean, value: unknown): unknown {
   if (!(value instanceof NumberLiteral)) return value;
   return keepsLiteral(key, holderIsMetadata) ? value.source : value.value;
-}
-
-/** Text PostgreSQL cannot store (NUL; jsonb also refuses unpaired surrogates): a 400 on the field, not a 500. */
-function storable(text: string): boolean {
-  return !text.includes('\u0000') && text.isWellFormed();
-}
-
-/** The field path (as validation.ts names fields, e.g. `metadata.k`, `items[2]`) of the first text that cannot be stored. */
-function unstorableField(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return storable(value) ? null : path || 'body';
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    if (!storable(key)) return path || 'body';
-    const found = unstorableField(child, childPath);
-    if (found) return found;
-  }
-  return null;
 }
 
 function reviver(this: unknown, key: string, value: unknown, context?: ReviverContext): unknown {

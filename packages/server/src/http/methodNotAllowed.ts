@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpProblem } from '../errors.ts';
 import { sendProblem } from './problem.ts';
 
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE'];
 
 /** Call before registering routes; call the returned function after the last one. */
 export function trackRoutesFor405(app: FastifyInstance): () => void {

@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, errorCodes, HttpProblem, ValidationError } from '../errors.ts';
+import { pgErrorCode } from '../store/database.ts';
 
 export interface Problem {
   type: string;
@@ -64,6 +65,18 @@ export function problemFor(
       headers: error.headers,
     };
   }
+  if (isDataException(error)) {
+    return {
+      problem: {
+        type: 'https://httpstatuses.io/400',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'A value in the request is outside what the platform can store or compare.',
+        ...base,
+      },
+      headers: {},
+    };
+  }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
@@ -82,6 +95,15 @@ export function problemFor(
     },
     headers: {},
   };
+}
+
+/**
+ * PostgreSQL refused a value as data (SQLSTATE class 22: out of range, bad encoding, …). Requests are
+ * checked before they reach the database; one that still carries such a value is the client's, and
+ * must not be answered as a fault of the platform (the error handler logs it as a warning to fix).
+ */
+export function isDataException(error: unknown): boolean {
+  return /^22[0-9A-Z]{3}$/.test(pgErrorCode(error) ?? '');
 }
 
 function describeFrameworkError(code: string | undefined, status: number, message = ''): { title: string; detail: string } {

@@ -64,8 +64,19 @@ export class RequestLogWriter {
     this.#timer = undefined;
     const batch = this.#buffer;
     this.#buffer = [];
-    this.#flushing = this.#flushing.then(() => insertRequestLog(this.#db, batch).catch(this.#onError));
+    this.#flushing = this.#flushing.then(() => this.#write(batch));
     return this.#flushing;
+  }
+
+  async #write(batch: RequestLogEntry[]): Promise<void> {
+    try {
+      await insertRequestLog(this.#db, batch);
+    } catch (error) {
+      // An entry the database refuses must not take the rest of its batch with it.
+      let lost = false;
+      for (const entry of batch) await insertRequestLog(this.#db, [entry]).catch(() => (lost = true));
+      if (lost) this.#onError(error);
+    }
   }
 }
 

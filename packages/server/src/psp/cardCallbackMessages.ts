@@ -5,6 +5,7 @@
  * treated like a 5xx: non-retryable.
  */
 import { isValidHttpsUrl } from '../payments/urlRules.ts';
+import { storableCopy } from '../store/storableText.ts';
 import type { CardInfo } from './cardData.ts';
 
 export interface CardCallbackRequest {
@@ -41,7 +42,8 @@ const optionalText = (value: unknown): string | null =>
 export function parseCardCallbackAnswer(text: string, sequence: 1 | 2, testMode: boolean): ParsedAnswer {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    // Its texts end up in events and the app; a `\u0000` escape must not fail those writes.
+    body = storableCopy(JSON.parse(text));
   } catch {
     return { ok: false, reason: 'the answer is not JSON' };
   }

@@ -8,6 +8,7 @@ import { type LookupAddress, lookup } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { storableText } from '../store/storableText.ts';
 import { isPrivateAddress } from '../webhooks/webhookUrl.ts';
 
 /** The PSP's answer is read up to this size; a longer one is garbage. */
@@ -105,7 +106,8 @@ export function postCardCallback(post: CallbackPost): Promise<CallbackExchange> 
           size += chunk.length;
         });
         response.on('end', () => {
-          const text = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
+          // Stored with the attempt: a NUL the PSP sent must not fail that write.
+          const text = storableText(Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8'));
           finish({
             outcome: 'answered',
             httpStatus: response.statusCode ?? 0,

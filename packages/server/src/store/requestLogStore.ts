@@ -1,5 +1,6 @@
 /** SQL for the request log. */
 import type { Queryable } from './database.ts';
+import { storableCopy, storableText } from './storableText.ts';
 
 export interface RequestLogEntry {
   at: Date;
@@ -63,7 +64,11 @@ const COLUMNS = [
   'trace_id',
 ] as const;
 
-/** One multi-row insert for a batch (the log is written in the background, off the request path). */
+/**
+ * One multi-row insert for a batch (the log is written in the background, off the request path). What a
+ * client sent is stored whatever it holds: text PostgreSQL refuses is stored with U+FFFD in its place, so
+ * that no entry fails the batch with the others in it.
+ */
 export async function insertRequestLog(db: Queryable, entries: RequestLogEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const params: unknown[] = [];
@@ -75,14 +80,14 @@ export async function insertRequestLog(db: Queryable, entries: RequestLogEntry[]
       e.clientId,
       e.method,
       e.route,
-      e.path,
-      e.reference,
+      storableText(e.path),
+      e.reference === null ? null : storableText(e.reference),
       e.status,
       e.latencyMs,
-      e.idempotencyKey,
-      JSON.stringify(e.headers),
-      e.body === undefined ? null : JSON.stringify(e.body),
-      e.problem === undefined ? null : JSON.stringify(e.problem),
+      e.idempotencyKey === null ? null : storableText(e.idempotencyKey),
+      json(e.headers),
+      json(e.body),
+      json(e.problem),
       e.errorCode,
       e.fault,
       e.traceId,
@@ -95,6 +100,8 @@ export async function insertRequestLog(db: Queryable, entries: RequestLogEntry[]
   });
   await db.query(`insert into request_log (${COLUMNS.join(', ')}) values ${rows.join(', ')}`, params);
 }
+
+const json = (value: unknown) => (value === undefined ? null : JSON.stringify(storableCopy(value)));
 
 export async function pruneRequestLog(db: Queryable, before: Date): Promise<number> {
   const { rowCount } = await db.query('delete from request_log where at < $1', [before]);

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { digest, newCredentials } from './auth/credentials.ts';
 import { reportCommand, reportUsage } from './checklist/reportCommand.ts';
 import { loadConfig } from './config.ts';
+import { testUsers } from './customer/testUsers.ts';
 import { formatUsers } from './customer/usersListing.ts';
 import { marketCurrency } from './payments/salesUnits.ts';
 import type { Market } from './payments/types.ts';
@@ -13,7 +14,6 @@ import { demoSalesUnits } from './seed.ts';
 import { prepareDatabase, startServer } from './server.ts';
 import { findSalesUnit, insertKeySet, listSalesUnits, upsertSalesUnit } from './store/merchantsStore.ts';
 import { openDatabase } from './store/openDatabase.ts';
-import { listUsers } from './store/usersStore.ts';
 import { forkWorkers, isWorkerProcess } from './workers.ts';
 
 const usage = `kassa — the ePayment platform you run yourself
@@ -159,7 +159,9 @@ async function main(argv: string[]): Promise<void> {
       });
       return;
     case 'users': {
-      const users = await withDatabase((db) => listUsers(db));
+      // The users test mode seeds, read from the code rather than the store, so that the list is at hand
+      // while a server holds the embedded store.
+      const users = [...testUsers].sort((a, b) => a.market.localeCompare(b.market) || a.phone.localeCompare(b.phone));
       process.stdout.write(formatUsers(users, new Date(), loadConfig().publicUrl));
       return;
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
+import { openPgliteDatabase } from '../src/store/pgliteDatabase.ts';
 import { createTestDatabase, type TestDatabase } from './support/testDatabase.ts';
 
 const run = promisify(execFile);
@@ -93,6 +94,36 @@ test('`kassa users` lists the test users with their cards', async () => {
   assert.match(stdout, /4511223344\tDK/);
   assert.match(stdout, /358401234567\tFI/);
   assert.match(stdout, /declined/);
+});
+
+test('the embedded store serves one process: a second is refused while it is held, and takes over a lock its owner left behind', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kassa-cli-lock-'));
+  const embedded = (...args: string[]) =>
+    run(process.execPath, [main, ...args], { env: { ...env, KASSA_DATA_DIR: dir, DATABASE_URL: '' }, timeout: 60_000 });
+  try {
+    const held = await openPgliteDatabase(dir);
+    try {
+      await assert.rejects(
+        embedded('merchants', 'create', '--name', 'Beside the server', '--market', 'NO'),
+        (error: Error & { stderr: string }) => {
+          assert.match(error.stderr, new RegExp(`in use by process ${process.pid} \\(a running Kassa server\\)`));
+          return true;
+        },
+      );
+      // The test users come from the code, not the store.
+      assert.match((await embedded('users')).stdout, /4791234567\tNO\tOla Nordmann/);
+    } finally {
+      await held.close();
+    }
+    assert.ok(!existsSync(join(dir, 'kassa.pid')), 'closing releases the lock');
+    assert.doesNotMatch((await embedded('merchants', 'list')).stdout, /Beside the server/);
+
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    writeFileSync(join(dir, 'kassa.pid'), String(gone));
+    assert.match((await embedded('merchants', 'list')).stdout, /123456\tNO/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an unknown command prints the usage and exits with 2', async () => {

@@ -1,6 +1,5 @@
 /** What `kassa users` prints: every test user with market, age, profile data and cards (issue 4). */
-import type { StoredUser } from '../store/usersStore.ts';
-import { ageOn, type TestCard } from './testUsers.ts';
+import { ageOn, type TestCard, type TestUser } from './testUsers.ts';
 
 const outcomes: Record<TestCard['outcome'], string> = {
   approve: 'approves',
@@ -9,7 +8,7 @@ const outcomes: Record<TestCard['outcome'], string> = {
   expired: 'expired card',
 };
 
-export function formatUsers(users: StoredUser[], now: Date, publicUrl: string): string {
+export function formatUsers(users: readonly TestUser[], now: Date, publicUrl: string): string {
   const lines = [`Test users: log in to the wallet-app simulator at ${publicUrl}/app. Every user has profile data for every scope.`, ''];
   for (const user of users) {
     const { address } = user;

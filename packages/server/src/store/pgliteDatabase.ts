@@ -1,14 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { type Database, type Queryable, refuseAfterCommit } from './database.ts';
+import { lockDataDir } from './dataDirLock.ts';
 
 const INT8 = 20;
 
 /** Embedded PostgreSQL (WASM). `dataDir` undefined keeps everything in memory (tests). */
 export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
   const db = new PGlite(dataDir, { parsers: { [INT8]: (value: string) => Number(value) } });
-  await db.waitReady;
+  try {
+    await db.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query(sql, params) {
       const result = await q.query(sql, params as unknown[]);
@@ -40,6 +50,9 @@ export async function openPgliteDatabase(dataDir?: string): Promise<Database> {
       const unsubscribe = await db.listen(channel, onNotify);
       return unsubscribe;
     },
-    close: () => db.close(),
+    async close() {
+      await db.close();
+      unlock();
+    },
   };
 }

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import type { ChecklistReport } from '../src/checklist/types.ts';
 import { demoPsp } from '../src/psp/demoPsp.ts';
 import { newSalesUnit, ScriptedIntegration } from './support/scriptedIntegration.ts';
-import { startTestServer, type TestServer } from './support/testServer.ts';
+import { DK, NO, startTestServer, type TestServer } from './support/testServer.ts';
 
 const main = new URL('../src/main.ts', import.meta.url).pathname;
 let server: TestServer;
@@ -121,4 +121,14 @@ test("a PSP's report covers the payments it created, for the PSP (its own keys) 
   const unknown = await server.call('GET', '/kassa/v1/report?pspId=no-such-psp', { anonymous: true });
   assert.equal(unknown.status, 404);
   assert.match(unknown.body.detail, /No sales units for PSP no-such-psp/);
+});
+
+test('keys sent from the loopback speak for their own unit: its report without msn, 403 for another unit', async () => {
+  const own = await server.call('GET', '/kassa/v1/report?format=json');
+  assert.equal(own.status, 200, own.text);
+  assert.deepEqual(own.body.scope, { msn: NO.msn });
+  const foreign = await server.call('GET', `/kassa/v1/report?msn=${DK.msn}`);
+  assert.equal(foreign.status, 403, foreign.text);
+  // Without keys the loopback is an admin (test mode), for any unit.
+  assert.equal((await server.call('GET', `/kassa/v1/report?msn=${DK.msn}`, { anonymous: true })).status, 200);
 });

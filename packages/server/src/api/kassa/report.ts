@@ -18,7 +18,7 @@ import { reportDocument, reportMarkdown } from '../../checklist/renderReport.ts'
 import { parseSince } from '../../checklist/reportPeriod.ts';
 import type { ChecklistReport, ReportScope } from '../../checklist/types.ts';
 import type { ServerContext } from '../../context.ts';
-import { isAdmin } from '../../dashboard/adminAccess.ts';
+import { isAdmin, presentsAdminToken } from '../../dashboard/adminAccess.ts';
 import { type FieldError, HttpProblem, ValidationError } from '../../errors.ts';
 import { authenticateKeySet } from '../../http/authenticate.ts';
 import { header } from '../../http/headers.ts';
@@ -60,8 +60,10 @@ function readQuery(request: FastifyRequest): ReportQuery {
 
 /** Admins may ask for any scope; an integration only for what its own keys reach. */
 async function authorize(request: FastifyRequest, ctx: ServerContext, cache: CallerCache, scope: ReportScope): Promise<void> {
-  if (isAdmin(request, ctx.config)) return;
-  if (header(request, 'Ocp-Apim-Subscription-Key') === undefined && header(request, 'Authorization') === undefined) {
+  const keysSent = header(request, 'Ocp-Apim-Subscription-Key') !== undefined || header(request, 'Authorization') !== undefined;
+  // Keys speak for their own unit or PSP, also from the loopback, where a caller without keys is an admin.
+  if (presentsAdminToken(request, ctx.config) || (!keysSent && isAdmin(request, ctx.config))) return;
+  if (!keysSent) {
     throw new HttpProblem(
       401,
       'Unauthorized',

@@ -5,11 +5,10 @@
  * the order page shows state, amounts and both histories; the shop's structured logs tell the story.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { desktop, launchBrowser, phone } from '../../../packages/server/test/e2e/browser.ts';
+import { desktop, launchBrowser, phone, screenshot } from '../../../packages/server/test/e2e/browser.ts';
 import { NO } from '../../../packages/server/test/support/testServer.ts';
 import { eventually, type Harness, startKassaAndShop } from './support/shopHarness.ts';
 
@@ -25,10 +24,6 @@ after(async () => {
 });
 
 const screenshots = join(import.meta.dirname, '../screenshots');
-async function screenshot(page: Page, name: string): Promise<void> {
-  await mkdir(screenshots, { recursive: true });
-  await page.screenshot({ path: join(screenshots, name), fullPage: true });
-}
 
 /** Reloads `page` until `selector` contains `text` (the shop's pages are server-rendered). */
 async function untilText(page: Page, selector: string, text: string | RegExp): Promise<void> {
@@ -80,7 +75,7 @@ test('buy, pay on the landing page and in the app, return, ship in two parts, re
     await shop.waitForURL(`${h.shop.url}/return?reference=${reference}`);
     await untilText(shop, '#order-status', 'Paid — ready to ship');
     await shop.getByText('Thank you! Your payment is approved').waitFor();
-    await screenshot(shop, 'return.png');
+    await screenshot(shop, 'return.png', screenshots);
 
     // The app may open the return link in another browser: no session needed.
     await otherBrowser.page.goto(`${h.shop.url}/return?reference=${reference}`);
@@ -119,7 +114,7 @@ test('buy, pay on the landing page and in the app, return, ship in two parts, re
     assert.match(line(/Capture of NOK 298\.00 confirmed/), /staff/);
     assert.match(line(/Refund of NOK 149\.00 confirmed/), /staff/);
     assert.match(line(/CAPTURED NOK 298\.00/), /webhook/);
-    await screenshot(staff, 'order.png');
+    await screenshot(staff, 'order.png', screenshots);
 
     // Kassa agrees.
     const payment = (await h.kassa.call('GET', `/epayment/v1/payments/${reference}`)).body;

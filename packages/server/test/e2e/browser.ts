@@ -133,11 +133,16 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
   assert.deepEqual(serious, [], `${what}: accessibility violations ${JSON.stringify(serious, null, 2)}`);
 }
 
-const screenshotsDir = join(import.meta.dirname, '../../../../docs/screenshots');
+const docsScreenshots = join(import.meta.dirname, '../../../../docs/screenshots');
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await mkdir(screenshotsDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotsDir, name), fullPage: true });
+/**
+ * Refreshes a screenshot the docs show, when UPDATE_SCREENSHOTS=1: a plain test run leaves the
+ * committed images alone (they would differ in every pixel of a clock or a random reference).
+ */
+export async function screenshot(page: Page, name: string, dir = docsScreenshots): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, name), fullPage: true });
 }
 
 /** On the landing page: enters the customer's mobile number and goes on (Next). */

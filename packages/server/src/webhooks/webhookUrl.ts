@@ -74,7 +74,7 @@ export function webhookUrlProblem(url: string, mode: Mode): string | null {
   if (parsed.username || parsed.password) return 'The field Url must not contain a user name or password.';
   if (mode === 'test') {
     if (parsed.protocol === 'http:' && !LOCAL_RECEIVER_HOSTS.has(parsed.hostname)) {
-      return 'The field Url must be an https URL (plain http is accepted for localhost and 127.0.0.1 in test mode only).';
+      return 'The field Url must be an https URL (plain http is accepted for localhost, 127.0.0.1 and [::1] in test mode only).';
     }
     return null;
   }

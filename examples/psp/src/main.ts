@@ -11,9 +11,10 @@ import { jsonLinesLogger, type LogLevel } from '@kassa/sdk';
 import { startPsp } from './psp.ts';
 
 const env = process.env;
+const baseUrl = env.VIPPS_BASE_URL ?? 'http://127.0.0.1:7070';
 const psp = await startPsp({
   platform: {
-    baseUrl: env.VIPPS_BASE_URL ?? 'http://127.0.0.1:7070',
+    baseUrl,
     clientId: env.VIPPS_CLIENT_ID ?? 'kassa-demo-psp-client',
     clientSecret: env.VIPPS_CLIENT_SECRET ?? 'kassa-demo-psp-secret',
     subscriptionKey: env.VIPPS_SUBSCRIPTION_KEY ?? 'kassa-demo-psp-subscription',
@@ -26,6 +27,12 @@ const psp = await startPsp({
   ...(env.PSP_PRIVATE_KEY_FILE ? { privateKeyPem: readFileSync(env.PSP_PRIVATE_KEY_FILE, 'utf8') } : {}),
   ...(env.PSP_MERCHANT_API_KEY ? { merchantApiKey: env.PSP_MERCHANT_API_KEY } : {}),
   log: jsonLinesLogger((line) => process.stdout.write(line), { minLevel: (env.PSP_LOG_LEVEL as LogLevel | undefined) ?? 'info' }),
+}).catch((error: Error) => {
+  // Its first calls to the platform failed (the SDK logged them): say what to check, without a stack trace.
+  process.stderr.write(
+    `The PSP could not start: ${error.message}\nIs the platform at ${baseUrl} running? For Kassa: npm start in the repository root.\n`,
+  );
+  process.exit(1);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -10,9 +10,10 @@ import { jsonLinesLogger, type LogLevel } from '@kassa/sdk';
 import { startShop } from './shop.ts';
 
 const env = process.env;
+const baseUrl = env.VIPPS_BASE_URL ?? 'http://127.0.0.1:7070';
 const shop = await startShop({
   platform: {
-    baseUrl: env.VIPPS_BASE_URL ?? 'http://127.0.0.1:7070',
+    baseUrl,
     clientId: env.VIPPS_CLIENT_ID ?? 'kassa-demo-client',
     clientSecret: env.VIPPS_CLIENT_SECRET ?? 'kassa-demo-secret',
     subscriptionKey: env.VIPPS_SUBSCRIPTION_KEY ?? 'kassa-demo-subscription',
@@ -25,6 +26,12 @@ const shop = await startShop({
   abandonAfterDays: Number(env.SHOP_ABANDON_AFTER_DAYS ?? 14),
   ...(env.SHOP_STAFF_PASSWORD ? { staffPassword: env.SHOP_STAFF_PASSWORD } : {}),
   log: jsonLinesLogger((line) => process.stdout.write(line), { minLevel: (env.SHOP_LOG_LEVEL as LogLevel | undefined) ?? 'info' }),
+}).catch((error: Error) => {
+  // Its first calls to the platform failed (the SDK logged them): say what to check, without a stack trace.
+  process.stderr.write(
+    `The shop could not start: ${error.message}\nIs the platform at ${baseUrl} running? For Kassa: npm start in the repository root.\n`,
+  );
+  process.exit(1);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

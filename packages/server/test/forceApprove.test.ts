@@ -154,6 +154,15 @@ describe('force approve refusals leave the payment CREATED (spec §10, §16)', (
     assert.equal(payment.state, 'AUTHORIZED');
   });
 
+  test('a customer named badly is refused as on create: 4070 for a malformed phone number', async () => {
+    const created = await server.createPayment();
+    for (const phoneNumber of ['+47', '47 91 23 45 67']) {
+      const reply = await server.approve(created.reference, NO, { customer: { phoneNumber } });
+      assertProblem(reply, 'POST', approvePath(created.reference), 400, 4070);
+    }
+    await assertUntouched(created.reference);
+  });
+
   test('a user without cards → 10050', async () => {
     const created = await server.createPayment();
     const reply = await server.approve(created.reference, NO, { customer: { phoneNumber: '4790000000' } });

@@ -180,6 +180,10 @@ test('Vipps-System-* headers longer than 30 characters are 400 field errors (ope
     headers: { 'Vipps-System-Version': long },
   });
   assertFieldErrors(capture, 'POST', `${CREATE}/${authorized}/capture`, ['Vipps-System-Version']);
+  for (const read of [`${CREATE}/${authorized}`, `${CREATE}/${authorized}/events`]) {
+    const reply = await server.call('GET', read, { headers: { 'Vipps-System-Plugin-Name': long } });
+    assertFieldErrors(reply, 'GET', read, ['Vipps-System-Plugin-Name']);
+  }
   const exact = 's'.repeat(30);
   const fine = await server.call('POST', CREATE, {
     body: createBody(),
@@ -192,6 +196,12 @@ test('Vipps-System-* headers longer than 30 characters are 400 field errors (ope
     },
   });
   assert.equal(fine.status, 201, fine.text);
+});
+
+test('a cancel body that is not an object of the spec gets one field error per problem', async () => {
+  const at = `${CREATE}/${authorized}/cancel`;
+  assertFieldErrors(await server.call('POST', at, { raw: '{"cancelTransactionOnly":"yes"}' }), 'POST', at, ['cancelTransactionOnly']);
+  assertFieldErrors(await server.call('POST', at, { raw: '[]' }), 'POST', at, ['body']);
 });
 
 test('field errors of the body and of the headers come together in one 400', async () => {

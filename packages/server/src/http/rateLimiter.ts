@@ -1,6 +1,8 @@
 /**
- * The platform's per-reference rate limits (spec §13.6): 5 writes per minute per reference + MSN,
- * 120 reads per minute per reference + subscription key, with `Retry-After`. Sliding one-minute
+ * The platform's per-reference rate limits (spec §13.6): 5 calls per minute per reference + MSN for
+ * each of create, capture, cancel and refund, 120 per minute per reference + subscription key for each
+ * of GET payment and GET events, with `Retry-After`. Each operation counts on its own, as the platform's
+ * table has a row per operation and its docs say "5 Create calls … the same goes for Capture". Sliding one-minute
  * window on the clock of the caller's sales unit (time control moves it). With `--workers N` one
  * limiter in the primary process counts for all of them (sharedRateLimits.ts).
  */

@@ -158,7 +158,8 @@ export function checkAvailability(accepted: AcceptedCreate, ctx: CreateContext):
   }
 }
 
-function checkCustomer(customer: Customer): void {
+/** Exactly one way to name the customer, each well formed (4070 phone, 4060 personal QR, 4050 token). */
+export function checkCustomer(customer: Customer): void {
   const given = (['phoneNumber', 'personalQr', 'customerToken'] as const).filter((k) => customer[k] !== undefined);
   if (given.length !== 1) {
     throw invalid('customer', 'Exactly one of phoneNumber, personalQr and customerToken must be given.');

@@ -42,6 +42,14 @@ export function referenceOf(request: FastifyRequest): string {
   return reference;
 }
 
+/** The reference of a read (GET payment, GET events), whose Vipps-System-* headers are held to 30 characters as a write's are (open question 24). */
+export function readReferenceOf(request: FastifyRequest): string {
+  const reference = referenceOf(request);
+  const errors = systemHeaderErrors(request);
+  if (errors.length > 0) throw new ValidationError(errors);
+  return reference;
+}
+
 const UNSUPPORTED = Symbol('unsupported media type');
 
 /** What the catch-all content-type parser returns for a non-JSON body. */

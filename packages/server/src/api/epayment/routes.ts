@@ -15,7 +15,7 @@ import { readPayment } from '../../operations/readPayment.ts';
 import { cancelPayment, capturePayment, refundPayment } from '../../payments/stateMachine.ts';
 import { cardPassthroughSetup } from '../../psp/cardPassthroughSetup.ts';
 import type { ApiDeps } from '../apiDeps.ts';
-import { idempotencyKeyOf, referenceOf, validatedBody } from './requestParts.ts';
+import { idempotencyKeyOf, readReferenceOf, referenceOf, validatedBody } from './requestParts.ts';
 import { createPaymentResponse, eventResponse, getPaymentResponse, modificationResponse } from './responses.ts';
 import { CancelRequestSchema, CreatePaymentRequestSchema, ModificationRequestSchema } from './schemas.ts';
 
@@ -36,7 +36,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
     const caller = await deps.authenticate(request);
     const body = validatedBody(request, CreatePaymentRequestSchema);
     const key = idempotencyKeyOf(request, true) as string;
-    await deps.rateLimit(`w:${caller.salesUnit.msn}:${body.reference}`, 'write', caller.salesUnit.msn);
+    await deps.rateLimit(`w:create:${caller.salesUnit.msn}:${body.reference}`, 'write', caller.salesUnit.msn);
     const result = await createPayment(ctx.db, {
       salesUnit: caller.salesUnit,
       now: clockOf(caller)(),
@@ -56,8 +56,8 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   app.get('/epayment/v1/payments/:reference', async (request, reply) => {
     const caller = await deps.authenticate(request);
-    const reference = referenceOf(request);
-    await deps.rateLimit(`r:${caller.subscriptionKey}:${reference}`, 'read', caller.salesUnit.msn);
+    const reference = readReferenceOf(request);
+    await deps.rateLimit(`r:get:${caller.subscriptionKey}:${reference}`, 'read', caller.salesUnit.msn);
     const { payment, moved } = await readPayment(ctx.db, caller.salesUnit.msn, reference, clockOf(caller), false);
     if (moved) deps.onEvents();
     return sendOutcome(reply, 200, getPaymentResponse(payment, links()));
@@ -65,8 +65,8 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   app.get('/epayment/v1/payments/:reference/events', async (request, reply) => {
     const caller = await deps.authenticate(request);
-    const reference = referenceOf(request);
-    await deps.rateLimit(`r:${caller.subscriptionKey}:${reference}`, 'read', caller.salesUnit.msn);
+    const reference = readReferenceOf(request);
+    await deps.rateLimit(`r:events:${caller.subscriptionKey}:${reference}`, 'read', caller.salesUnit.msn);
     const { events, moved } = await readPayment(ctx.db, caller.salesUnit.msn, reference, clockOf(caller), true);
     if (moved) deps.onEvents();
     return sendOutcome(reply, 200, events.map(eventResponse));
@@ -79,7 +79,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
     m: Omit<Modification, 'msn' | 'reference' | 'now' | 'respond' | 'problem' | 'fingerprint'> & { body: unknown },
   ) {
     const reference = referenceOf(request);
-    await deps.rateLimit(`w:${caller.salesUnit.msn}:${reference}`, 'write', caller.salesUnit.msn);
+    await deps.rateLimit(`w:${m.operation}:${caller.salesUnit.msn}:${reference}`, 'write', caller.salesUnit.msn);
     const result = await modifyPayment(ctx.db, {
       ...m,
       msn: caller.salesUnit.msn,
@@ -137,8 +137,8 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   app.post('/epayment/v1/payments/:reference/cancel', async (request, reply) => {
     const caller = await deps.authenticate(request);
-    // An empty body, {} or no body at all are all accepted (spec §9.2).
-    const body = validatedBody(request, CancelRequestSchema, null) ?? {};
+    // An empty body, {}, null or no body at all are all accepted (spec §9.2).
+    const body = validatedBody(request, CancelRequestSchema, {});
     const key = idempotencyKeyOf(request, false);
     const cancelTransactionOnly = body.cancelTransactionOnly === true;
     return modify(request, reply, caller, {

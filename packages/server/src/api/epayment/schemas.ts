@@ -216,7 +216,7 @@ export type CreatePaymentRequest = Static<typeof CreatePaymentRequestSchema>;
 export const ModificationRequestSchema = T.Object({ modificationAmount: AmountSchema });
 export type ModificationRequest = Static<typeof ModificationRequestSchema>;
 
-export const CancelRequestSchema = T.Union([T.Object({ cancelTransactionOnly: T.Optional(T.Union([T.Boolean(), T.Null()])) }), T.Null()]);
+export const CancelRequestSchema = T.Object({ cancelTransactionOnly: T.Optional(T.Union([T.Boolean(), T.Null()])) });
 
 export const ForceApproveRequestSchema = T.Object({
   customer: T.Optional(T.Union([CustomerSchema, T.Null()])),

@@ -18,6 +18,7 @@ import { DomainError, HttpProblem } from '../../errors.ts';
 import { approvePayment, createKeyOf } from '../../operations/approvePayment.ts';
 import { withLockedPayment } from '../../operations/lockedPayment.ts';
 import { resolveCustomer } from '../../operations/resolveCustomer.ts';
+import { checkCustomer } from '../../payments/createPaymentRules.ts';
 import type { Market, Payment } from '../../payments/types.ts';
 import { forceApproveWithPsp } from '../../psp/pspApprovals.ts';
 import type { Queryable } from '../../store/database.ts';
@@ -46,6 +47,7 @@ export function registerForceApprove(app: FastifyInstance, deps: ApiDeps): void 
     const caller = await deps.authenticate(request);
     const reference = referenceOf(request);
     const body = validatedBody(request, ForceApproveRequestSchema, {});
+    if (body.customer) checkCustomer(body.customer);
     const now = () => ctx.clock.now(caller.salesUnit.msn);
     const passthroughUser = await withLockedPayment(ctx.db, caller.salesUnit.msn, reference, now, async (tx, payment) => {
       if (body.token && body.token !== payment.redirectToken) {

@@ -168,9 +168,9 @@ export interface ModificationRequest {
   modificationAmount: Amount;
 }
 
-export type CancelPaymentRequest = {
+export interface CancelPaymentRequest {
   cancelTransactionOnly?: boolean | null;
-} | null;
+}
 
 export interface ForceApproveRequest {
   customer?: Customer | null;

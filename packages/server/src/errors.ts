@@ -109,6 +109,11 @@ export class ValidationError extends Error {
   }
 }
 
+/** A 4xx that stays the answer for its idempotency key: a coded refusal that is not retryable, or a validation error. */
+export function isDeterministicRefusal(error: unknown): error is DomainError | ValidationError {
+  return (error instanceof DomainError && !retryableCodes.has(error.code)) || error instanceof ValidationError;
+}
+
 /** Any other HTTP-level problem (401, 403, 404 route, 405, 413, 415, 429, ...). */
 export class HttpProblem extends Error {
   readonly status: number;

@@ -119,12 +119,22 @@ test('a coded refusal stays that refusal for its key: replayed with its original
   assert.deepEqual((await create(server, corrected, { key: reuseKey })).body, reuse.body);
 });
 
-test('schema errors are not stored: the key can be used again with a corrected body', async () => {
+test('a schema error stays the answer for its key (open question 4): the corrected body needs a new key', async () => {
   const body = bodyFor();
   const key = randomUUID();
-  assertFieldErrors(await create(server, { ...body, userFlow: 'FAX' }, { key }), 'POST', PAYMENTS, ['userFlow']);
-  assertFieldErrors(await create(server, { ...body, paymentDescription: 'ab' }, { key }), 'POST', PAYMENTS, ['paymentDescription']);
-  assertCreated(await create(server, body, { key }), body.reference as string);
+  const wrong = { ...body, userFlow: 'FAX' };
+  assertFieldErrors(await create(server, wrong, { key }), 'POST', PAYMENTS, ['userFlow']);
+  assertFieldErrors(await create(server, wrong, { key }), 'POST', PAYMENTS, ['userFlow']);
+  assertErrorCode(await create(server, { ...body, paymentDescription: 'ab' }, { key }), 409, 4020, 'POST', PAYMENTS);
+  assertErrorCode(await create(server, body, { key }), 409, 4020, 'POST', PAYMENTS);
+  assert.equal(await countPayments(body.reference as string), 0);
+  assertCreated(await create(server, body, { key: randomUUID() }), body.reference as string);
+  // Only header errors: the fingerprint does not cover headers, so nothing is stored against the key.
+  const next = bodyFor();
+  const headerKey = randomUUID();
+  const longHeader = await create(server, next, { key: headerKey, headers: { 'Vipps-System-Name': 's'.repeat(31) } });
+  assertFieldErrors(longHeader, 'POST', PAYMENTS, ['Vipps-System-Name']);
+  assertCreated(await create(server, next, { key: headerKey }), next.reference as string);
 });
 
 test('two identical creates at the same moment: both 201 with the same body, one payment, one CREATED event', async () => {

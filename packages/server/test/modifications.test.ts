@@ -478,14 +478,18 @@ describe('idempotency of modifications (spec §12.1)', () => {
     assertModified(await capture(server, dk, 1000, { key, unit: DK }), capturePath(dk));
   });
 
-  test('a schema error is not stored: the corrected request may reuse the key', async () => {
+  test('a validation error stays the answer for its key (open question 4): the corrected request needs a new key', async () => {
     const reference = await authorizedPayment(server, 10000);
     const key = `${reference}-fix`;
+    // The wrong currency (checked against the payment) and a value of 0 (the schema): both stored.
     const wrong = await capture(server, reference, 1000, { key, currency: 'EUR' });
     assert.equal(wrong.status, 400);
-    const right = await capture(server, reference, 1000, { key, currency: 'EUR' });
-    assert.equal(right.status, 400, 'the same wrong request is refused the same way');
-    // A different body under the key would be a conflict had the refusal been stored; it is not.
-    assertModified(await capture(server, reference, 1000, { key }), capturePath(reference));
+    assert.deepEqual((await capture(server, reference, 1000, { key, currency: 'EUR' })).body, wrong.body);
+    assertProblem(await capture(server, reference, 1000, { key }), 'POST', capturePath(reference), 409, 4010);
+    const zeroKey = `${reference}-zero`;
+    assert.equal((await capture(server, reference, 0, { key: zeroKey })).status, 400);
+    assertProblem(await capture(server, reference, 1000, { key: zeroKey }), 'POST', capturePath(reference), 409, 4010);
+    assert.equal((await readConsistent(server, reference)).aggregate.captured, 0, 'nothing was captured');
+    assertModified(await capture(server, reference, 1000, { key: `${reference}-new` }), capturePath(reference));
   });
 });

@@ -5,13 +5,14 @@
  * card passthrough) does all of it in one statement, since its rules need no database read before the
  * insert (plainCreate).
  *
- * Like capture/refund/cancel, a coded refusal (4xx with an ErrorCode) is stored against the key, so the
- * same key and request get the same 4xx again; un-coded validation errors are not stored (the client
- * may correct the body and reuse the key), nor are retryable outcomes.
+ * Like capture/refund/cancel, a refusal (a 4xx, coded or a validation error) is stored against the key,
+ * so the same key and request get the same 4xx again and a corrected request needs a new key
+ * (platform-guidelines §3.3); retryable outcomes are not stored (open question 4). A body that fails
+ * its schema never gets here: the route refuses it under the key (operations/refuseUnderKey.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CreatePaymentRequest } from '../api/epayment/schemas.ts';
-import { DomainError, retryableCodes } from '../errors.ts';
+import { DomainError, isDeterministicRefusal, type ValidationError } from '../errors.ts';
 import { acceptCreate, type CreateContext, checkAvailability, customerToIdentify } from '../payments/createPaymentRules.ts';
 import type { Payment } from '../payments/types.ts';
 import type { CardPassthroughSetup } from '../psp/cardPassthroughSetup.ts';
@@ -38,7 +39,7 @@ export interface CreateCall extends CreateContext {
   /** The 201 body for a new payment, as it will be stored and replayed. */
   respond: (payment: Payment) => unknown;
   /** The Problem body of a refusal, as it will be stored and replayed. */
-  problem: (error: DomainError) => unknown;
+  problem: (error: DomainError | ValidationError) => unknown;
   /** PSP callers: the CARD_PASSTHROUGH setup checked with rule 16 and recorded with the payment (psp/cardPassthroughSetup.ts). */
   passthrough?: CardPassthroughSetup | undefined;
 }
@@ -99,7 +100,7 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
       await storeIdempotentResponse(tx, msn, OPERATION, call.idempotencyKey, 201, body);
       return { status: 201, body, created: payment };
     } catch (error) {
-      if (!(error instanceof DomainError) || retryableCodes.has(error.code)) throw error;
+      if (!isDeterministicRefusal(error)) throw error;
       return refuse(tx, call, error);
     }
   });
@@ -108,10 +109,11 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
 }
 
 /** A coded refusal, stored against the key so that the same request gets it again. */
-async function refuse(tx: Queryable, call: CreateCall, error: DomainError): Promise<CreateResult> {
+async function refuse(tx: Queryable, call: CreateCall, error: DomainError | ValidationError): Promise<CreateResult> {
   const body = call.problem(error);
-  await storeIdempotentResponse(tx, call.salesUnit.msn, OPERATION, call.idempotencyKey, error.status, body);
-  return { status: error.status, body, created: null };
+  const status = error instanceof DomainError ? error.status : 400;
+  await storeIdempotentResponse(tx, call.salesUnit.msn, OPERATION, call.idempotencyKey, status, body);
+  return { status, body, created: null };
 }
 
 /**

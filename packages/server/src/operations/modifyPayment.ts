@@ -4,8 +4,10 @@
  *   deterministic 4xx stays 4xx for that key);
  * - same key and a different request → the operation's conflict code (4010 capture, 4150 refund,
  *   4020 cancel);
- * - retryable outcomes (6160, 6260, 6280, 5xx) and schema errors are not stored, so the client's
- *   retry with the same key runs again (open question 4).
+ * - a refusal, coded or a validation error, is stored: a corrected request needs a new key
+ *   (platform-guidelines §3.3); retryable outcomes (6160, 6260, 6280, 5xx) are not, so the client's
+ *   retry with the same key runs again (open question 4). A body that fails its schema is refused under
+ *   the key by the route (operations/refuseUnderKey.ts).
  * An accepted operation that fails downstream (a capture the acquirer fails: 6260, 6280 — in test mode by
  * fault injection) is recorded as its event with `success: false` and leaves the aggregate as it was
  * (spec §11.5); its key is released like any retryable outcome's.
@@ -13,7 +15,7 @@
  * and canonical body. The claim, the effect and the stored response commit in one transaction, and
  * the row lock is taken first, so identical concurrent requests produce exactly one effect.
  */
-import { DomainError, type ErrorName, retryableCodes } from '../errors.ts';
+import { DomainError, type ErrorName, isDeterministicRefusal, type ValidationError } from '../errors.ts';
 import type { Payment, PaymentEvent, Transition } from '../payments/types.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from '../store/paymentsStore.ts';
@@ -33,7 +35,7 @@ export interface Modification {
   decide: (payment: Payment, now: Date) => Transition;
   respond: (payment: Payment) => unknown;
   /** The Problem body of a refusal, as it will be stored and replayed. */
-  problem: (error: DomainError) => unknown;
+  problem: (error: DomainError | ValidationError) => unknown;
   /** The operation, once accepted, fails downstream with this error. */
   downstreamFailure?: DomainError;
 }
@@ -61,11 +63,11 @@ export async function modifyPayment(db: Database, m: Modification): Promise<Modi
     try {
       transition = m.decide(payment, m.now());
     } catch (error) {
-      const deterministic = error instanceof DomainError && !retryableCodes.has(error.code);
-      if (key === null || !deterministic) throw error; // rolls the claim back with the work
+      if (key === null || !isDeterministicRefusal(error)) throw error; // rolls the claim back with the work
       const body = m.problem(error);
-      await storeIdempotentResponse(tx, m.msn, m.operation, key, error.status, body);
-      return { status: error.status, body, events: [] };
+      const status = error instanceof DomainError ? error.status : 400;
+      await storeIdempotentResponse(tx, m.msn, m.operation, key, status, body);
+      return { status, body, events: [] };
     }
     if (m.downstreamFailure) {
       if (key !== null) await releaseIdempotencyKey(tx, m.msn, m.operation, key);

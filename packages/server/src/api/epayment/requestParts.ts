@@ -32,6 +32,17 @@ export function idempotencyKeyOf(request: FastifyRequest, required: boolean): st
   return key;
 }
 
+/** The Idempotency-Key when it is one the server keeps (present, 1–50 characters), else null; never throws. */
+export function usableIdempotencyKeyOf(request: FastifyRequest): string | null {
+  const key = header(request, 'Idempotency-Key');
+  return key && key.length <= IDEMPOTENCY_KEY_MAX ? key : null;
+}
+
+export const isSystemHeader = (name: string): boolean => SYSTEM_HEADERS.includes(name);
+
+/** The request's path without its query: with the method and body, what a request's fingerprint covers. */
+export const pathOf = (request: FastifyRequest): string => request.url.split('?')[0] as string;
+
 export function referenceOf(request: FastifyRequest): string {
   const reference = (request.params as { reference?: string }).reference ?? '';
   if (!referencePattern.test(reference)) {

@@ -2,6 +2,7 @@
  * The ePayment API v1 (spec §3): create, get, events, capture, refund, cancel. Each handler turns a
  * request into one domain operation and its result into the platform's response.
  */
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CaptureFaultKind } from '../../control/types.ts';
 import { DomainError, ValidationError } from '../../errors.ts';
@@ -12,10 +13,20 @@ import { createPayment } from '../../operations/createPayment.ts';
 import { fingerprint } from '../../operations/idempotency.ts';
 import { type Modification, modifyPayment } from '../../operations/modifyPayment.ts';
 import { readPayment } from '../../operations/readPayment.ts';
+import { type Refusal, refuseUnderKey } from '../../operations/refuseUnderKey.ts';
 import { cancelPayment, capturePayment, refundPayment } from '../../payments/stateMachine.ts';
 import { cardPassthroughSetup } from '../../psp/cardPassthroughSetup.ts';
 import type { ApiDeps } from '../apiDeps.ts';
-import { idempotencyKeyOf, readReferenceOf, referenceOf, validatedBody } from './requestParts.ts';
+import {
+  idempotencyKeyOf,
+  isSystemHeader,
+  jsonBodyOf,
+  pathOf,
+  readReferenceOf,
+  referenceOf,
+  usableIdempotencyKeyOf,
+  validatedBody,
+} from './requestParts.ts';
 import { createPaymentResponse, eventResponse, getPaymentResponse, modificationResponse } from './responses.ts';
 import { CancelRequestSchema, CreatePaymentRequestSchema, ModificationRequestSchema } from './schemas.ts';
 
@@ -32,9 +43,39 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
       .send(body);
   }
 
+  /**
+   * The body against its schema. A body that fails it, sent with a usable Idempotency-Key, is refused
+   * under that key (operations/refuseUnderKey.ts), unless only headers are wrong: the key's fingerprint
+   * covers method, path and body, not headers.
+   */
+  async function validBody<S extends TSchema>(
+    request: FastifyRequest,
+    caller: Caller,
+    schema: S,
+    under: Pick<Refusal, 'operation' | 'conflict'>,
+    whenEmpty?: unknown,
+  ): Promise<Static<S>> {
+    try {
+      return validatedBody(request, schema, whenEmpty);
+    } catch (error) {
+      const key = usableIdempotencyKeyOf(request);
+      if (error instanceof ValidationError && key && !error.fields.every((field) => isSystemHeader(field.name))) {
+        await refuseUnderKey(ctx.db, {
+          ...under,
+          msn: caller.salesUnit.msn,
+          key,
+          fingerprint: fingerprint('POST', pathOf(request), jsonBodyOf(request) ?? whenEmpty ?? null),
+          now: clockOf(caller)(),
+          problem: problemFor(error, request).problem,
+        });
+      }
+      throw error;
+    }
+  }
+
   app.post('/epayment/v1/payments', async (request, reply) => {
     const caller = await deps.authenticate(request);
-    const body = validatedBody(request, CreatePaymentRequestSchema);
+    const body = await validBody(request, caller, CreatePaymentRequestSchema, { operation: 'create', conflict: 'idempotencyError' });
     const key = idempotencyKeyOf(request, true) as string;
     await deps.rateLimit(`w:create:${caller.salesUnit.msn}:${body.reference}`, 'write', caller.salesUnit.msn);
     const result = await createPayment(ctx.db, {
@@ -85,9 +126,9 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
       msn: caller.salesUnit.msn,
       reference,
       now: clockOf(caller),
-      fingerprint: fingerprint('POST', request.url.split('?')[0] as string, m.body ?? null),
+      fingerprint: fingerprint('POST', pathOf(request), m.body ?? null),
       respond: modificationResponse,
-      problem: (error: DomainError) => problemFor(error, request).problem,
+      problem: (error) => problemFor(error, request).problem,
     });
     if (result.events.length > 0) deps.onEvents();
     return sendOutcome(reply, result.status, result.body);
@@ -107,7 +148,10 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   app.post('/epayment/v1/payments/:reference/capture', async (request, reply) => {
     const caller = await deps.authenticate(request);
-    const body = validatedBody(request, ModificationRequestSchema);
+    const body = await validBody(request, caller, ModificationRequestSchema, {
+      operation: 'capture',
+      conflict: 'captureIdempotencyConflict',
+    });
     const key = idempotencyKeyOf(request, true) as string;
     const { currency, value } = body.modificationAmount;
     return modify(request, reply, caller, {
@@ -122,7 +166,10 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   app.post('/epayment/v1/payments/:reference/refund', async (request, reply) => {
     const caller = await deps.authenticate(request);
-    const body = validatedBody(request, ModificationRequestSchema);
+    const body = await validBody(request, caller, ModificationRequestSchema, {
+      operation: 'refund',
+      conflict: 'refundIdempotencyConflict',
+    });
     const key = idempotencyKeyOf(request, true) as string;
     const { currency, value } = body.modificationAmount;
     return modify(request, reply, caller, {
@@ -138,7 +185,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
   app.post('/epayment/v1/payments/:reference/cancel', async (request, reply) => {
     const caller = await deps.authenticate(request);
     // An empty body, {}, null or no body at all are all accepted (spec §9.2).
-    const body = validatedBody(request, CancelRequestSchema, {});
+    const body = await validBody(request, caller, CancelRequestSchema, { operation: 'cancel', conflict: 'idempotencyError' }, {});
     const key = idempotencyKeyOf(request, false);
     const cancelTransactionOnly = body.cancelTransactionOnly === true;
     return modify(request, reply, caller, {

@@ -70,8 +70,11 @@ export const errorCodes = {
 
 export type ErrorName = keyof typeof errorCodes;
 
-/** Outcomes that must not be stored against an idempotency key: the client retries them (spec §12.1). */
-export const retryableCodes: ReadonlySet<number> = new Set([3010, 6160, 6260, 6280]);
+/**
+ * Outcomes that must not be stored against an idempotency key: the client retries them (spec §12.1,
+ * open question 4), 6250 included — "retry later" (§9.2), which a stored answer would never let succeed.
+ */
+export const retryableCodes: ReadonlySet<number> = new Set([3010, 6160, 6250, 6260, 6280]);
 
 /** A business-rule rejection with the platform's numeric code. */
 export class DomainError extends Error {

@@ -98,6 +98,7 @@ function evidence(parts: Partial<Evidence>): Evidence {
     salesUnits: [{ msn: '123456', name: 'Acme Sko', market: 'NO' }],
     requests: [],
     payments: [],
+    olderReservations: [],
     events: [],
     registrations: [],
     deliveries: [],
@@ -146,6 +147,67 @@ test('rate limits: a 429 the platform answered fails the item, one fault injecti
   assert.equal(statusOf(evidence({ requests: [injected] }), 'rate-limits'), 'met');
   const real = request(0, 'GET', GET, { status: 429 });
   assert.equal(statusOf(evidence({ requests: [real] }), 'rate-limits'), 'not_met');
+  // Another fault on the call (latency) did not make the 429: the limiter did.
+  const slowed = request(0, 'GET', GET, { status: 429, fault: 'latency 10 ms before (rule 4)' });
+  assert.equal(statusOf(evidence({ requests: [slowed] }), 'rate-limits'), 'not_met');
+});
+
+test('errors: a 499 (the client hung up) and the codes that say "retry later" are not refusals to stop repeating', () => {
+  const body = { modificationAmount: { currency: 'NOK', value: 5000 } };
+  for (const refused of [{ status: 499 }, { status: 400, errorCode: 6260 }, { status: 409, errorCode: 6250 }]) {
+    const first = request(0, 'POST', CAPTURE, { body, idempotencyKey: 'k1', ...refused });
+    const again = request(5000, 'POST', CAPTURE, { body, idempotencyKey: 'k1', ...refused });
+    assert.equal(statusOf(evidence({ requests: [first, again] }), 'errors'), 'not_exercised', JSON.stringify(refused));
+  }
+  const refusal = { status: 400, errorCode: 6090 };
+  const first = request(0, 'POST', CAPTURE, { body, idempotencyKey: 'k1', ...refusal });
+  const again = request(5000, 'POST', CAPTURE, { body, idempotencyKey: 'k1', ...refusal });
+  assert.equal(statusOf(evidence({ requests: [first, again] }), 'errors'), 'not_met');
+});
+
+test('idempotency: after a call the client gave up on (499) the retry carries the same key', () => {
+  const body = { modificationAmount: { currency: 'NOK', value: 5000 } };
+  const abandoned = request(0, 'POST', CAPTURE, { body, status: 499, idempotencyKey: 'k1' });
+  const newKey = request(1000, 'POST', CAPTURE, { body, idempotencyKey: 'k2' });
+  assert.equal(statusOf(evidence({ requests: [abandoned, newKey] }), 'idempotency'), 'not_met');
+  const sameKey = request(1000, 'POST', CAPTURE, { body, idempotencyKey: 'k1' });
+  assert.equal(statusOf(evidence({ requests: [abandoned, sameKey] }), 'idempotency'), 'met');
+});
+
+test('customer-present: what the create call sent decides, not the default the payment was stored with', () => {
+  const push = payment({ userFlow: 'PUSH_MESSAGE', request: { paymentDescription: 'Socks', customerInteraction: 'CUSTOMER_NOT_PRESENT' } });
+  const createWith = (sent: Record<string, unknown>) =>
+    request(0, 'POST', '/epayment/v1/payments', { status: 201, body: { userFlow: 'PUSH_MESSAGE', ...sent } });
+  assert.equal(statusOf(evidence({ payments: [push], requests: [createWith({})] }), 'customer-present'), 'not_met');
+  const explicit = createWith({ customerInteraction: 'CUSTOMER_NOT_PRESENT' });
+  assert.equal(statusOf(evidence({ payments: [push], requests: [explicit] }), 'customer-present'), 'met');
+});
+
+test('all-states: a payment the integration cancelled itself was learned from the answer to its cancel', () => {
+  const events = [event('CREATED', 0), event('TERMINATED', 20_000)];
+  const unheard = evidence({ payments: [payment({ state: 'TERMINATED' })], events, requests: [] });
+  assert.equal(statusOf(unheard, 'all-states'), 'not_met');
+  const cancel = request(20_050, 'POST', '/epayment/v1/payments/:reference/cancel', { body: {} });
+  assert.equal(statusOf(evidence({ payments: [payment({ state: 'TERMINATED' })], events, requests: [cancel] }), 'all-states'), 'met');
+});
+
+test('polling: reads going on after the final state are judged even when the payment was over at once', () => {
+  const created = request(-10, 'POST', '/epayment/v1/payments', { status: 201 });
+  const reads = Array.from({ length: 20 }, (_, i) => request(4000 + i * 2000, 'GET', GET));
+  const events = [event('CREATED', 0), event('AUTHORIZED', 1000)];
+  assert.equal(statusOf(evidence({ requests: [created, ...reads], payments: [payment()], events }), 'polling'), 'not_met');
+});
+
+test('release-reservations: a reservation made before the period and left to its deadline in it', () => {
+  const old = payment({
+    state: 'AUTHORIZED',
+    authorized: 10000,
+    createdAt: at(-170 * 86_400_000),
+    authorizedAt: at(-170 * 86_400_000),
+    captureDeadline: at(10 * 3_600_000 - 170 * 86_400_000 + 180 * 86_400_000),
+  });
+  const e = evidence({ olderReservations: [old], now: at(10 * 86_400_000) });
+  assert.equal(statusOf(e, 'release-reservations'), 'not_met');
 });
 
 test('webhooks: a delivery dropped by fault injection is not the receiver failing; one still failing is', () => {
@@ -197,6 +259,20 @@ test('webhooks: a delivery dropped by fault injection is not the receiver failin
   const report = evaluateChecklist(failing);
   assert.equal(report.items.find((i) => i.id === 'webhooks')?.status, 'not_met');
   assert.match(reportMarkdown(report), /epayments\.payment\.authorized\.v1 still failing after 1 attempt\(s\); last answer: HTTP 500/);
+  // A delivery a `duplicate` fault copied was still sent: its receiver's answer counts.
+  const duplicated = evidence({
+    payments: [payment()],
+    registrations,
+    deliveries: [{ ...delivery, state: 'pending', droppedReason: null, fault: 'duplicate (rule 5)' }],
+    attempts: [{ ...attempt, httpStatus: 500, outcome: 'http_error', error: 'HTTP 500', fault: 'duplicate (rule 5)' }],
+  });
+  assert.equal(statusOf(duplicated, 'webhooks'), 'not_met');
+  // A registration removed as unresponsive leads the offenders, ahead of its many failing deliveries.
+  const removed = evaluateChecklist({
+    ...failing,
+    registrations: [...registrations, { ...registrations[0], id: 'r2', disabledAt: at(0), disabledReason: 'unresponsive' }],
+  } as Evidence);
+  assert.match(removed.items.find((i) => i.id === 'webhooks')?.offenders[0]?.reason ?? '', /removed as unresponsive/);
 });
 
 test('Vipps-System-* headers: missing, empty or longer than 30 characters', () => {
@@ -232,6 +308,11 @@ test('descriptions: what is paid for, not an order number, a bare word, the merc
     'Payment',
     'Vipps webshop',
     'Betaling med MobilePay',
+    'Vippsbetaling for sokker',
+    'VippsMobilePay gavekort',
+    'Payment 1001',
+    'Betaling 1001',
+    'Kjøp #1001',
     'Shop number 12345',
     'ACME SKO',
   ]) {

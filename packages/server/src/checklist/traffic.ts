@@ -56,10 +56,11 @@ export const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /**
  * An answer that did not settle the outcome: the client must retry with the same key (§3.3, §15.2:
- * 5XX, 423, 429) or never saw it (an injected timeout or dropped answer).
+ * 5XX, 423, 429) or never saw it (it hung up first, logged 499, or fault injection timed out or dropped
+ * the answer).
  */
 export function isIndefinite(request: LoggedRequest): boolean {
-  if (request.status >= 500 || request.status === 408 || request.status === 423 || request.status === 429) return true;
+  if (request.status >= 500 || [408, 423, 429, 499].includes(request.status)) return true;
   return request.fault !== null && /timeout|drop|reset|hang|lost/i.test(request.fault);
 }
 

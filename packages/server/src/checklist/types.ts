@@ -124,6 +124,8 @@ export interface Evidence {
   salesUnits: SalesUnitFacts[];
   requests: LoggedRequest[];
   payments: PaymentFacts[];
+  /** Payments created before the period whose capture deadline is in it or later (release-reservations). */
+  olderReservations: PaymentFacts[];
   events: EventFacts[];
   registrations: RegistrationFacts[];
   deliveries: DeliveryFacts[];

@@ -80,6 +80,35 @@ interface PaymentRow {
   capture_deadline: Date | null;
 }
 
+const PAYMENT_FACTS = `select p.id, p.msn, p.reference, p.state, p.currency, p.amount, p.authorized_amount, p.captured_amount,
+         p.cancelled_amount, p.refunded_amount, p.user_flow, p.payment_method_type, p.request, p.customer_phone,
+         u.market as customer_market, p.created_at, p.expires_at, p.authorized_at, p.capture_deadline
+    from payments p left join test_users u on u.phone = p.customer_phone`;
+
+function toPaymentFacts(p: PaymentRow): PaymentFacts {
+  return {
+    id: Number(p.id),
+    msn: p.msn,
+    reference: p.reference,
+    state: p.state,
+    currency: p.currency,
+    amount: Number(p.amount),
+    authorized: Number(p.authorized_amount),
+    captured: Number(p.captured_amount),
+    cancelled: Number(p.cancelled_amount),
+    refunded: Number(p.refunded_amount),
+    userFlow: p.user_flow,
+    paymentMethodType: p.payment_method_type,
+    request: p.request ?? {},
+    customerPhone: p.customer_phone,
+    customerMarket: p.customer_market,
+    createdAt: p.created_at,
+    expiresAt: p.expires_at,
+    authorizedAt: p.authorized_at,
+    captureDeadline: p.capture_deadline,
+  };
+}
+
 /** Reads everything the checklist judges for `scope` from `since` to `now` (the server's clock). */
 export async function loadEvidence(db: Queryable, scope: ReportScope, since: Date, now: Date): Promise<Evidence> {
   const salesUnits = await scopeSalesUnits(db, scope);
@@ -100,10 +129,7 @@ export async function loadEvidence(db: Queryable, scope: ReportScope, since: Dat
   }
 
   const paymentRows = await db.query<PaymentRow>(
-    `select p.id, p.msn, p.reference, p.state, p.currency, p.amount, p.authorized_amount, p.captured_amount, p.cancelled_amount,
-            p.refunded_amount, p.user_flow, p.payment_method_type, p.request, p.customer_phone, u.market as customer_market,
-            p.created_at, p.expires_at, p.authorized_at, p.capture_deadline
-       from payments p left join test_users u on u.phone = p.customer_phone
+    `${PAYMENT_FACTS}
       where p.msn = any($1::text[]) and p.created_at >= $2
       order by p.created_at desc, p.id desc
       limit ${EVIDENCE_LIMIT + 1}`,
@@ -116,27 +142,7 @@ export async function loadEvidence(db: Queryable, scope: ReportScope, since: Dat
   const requests = requestRows.rows.filter((r) => r.at >= effectiveSince).map(toLoggedRequest);
   let payments: PaymentFacts[] = paymentRows.rows
     .filter((p) => p.created_at >= effectiveSince)
-    .map((p) => ({
-      id: Number(p.id),
-      msn: p.msn,
-      reference: p.reference,
-      state: p.state,
-      currency: p.currency,
-      amount: Number(p.amount),
-      authorized: Number(p.authorized_amount),
-      captured: Number(p.captured_amount),
-      cancelled: Number(p.cancelled_amount),
-      refunded: Number(p.refunded_amount),
-      userFlow: p.user_flow,
-      paymentMethodType: p.payment_method_type,
-      request: p.request ?? {},
-      customerPhone: p.customer_phone,
-      customerMarket: p.customer_market,
-      createdAt: p.created_at,
-      expiresAt: p.expires_at,
-      authorizedAt: p.authorized_at,
-      captureDeadline: p.capture_deadline,
-    }))
+    .map(toPaymentFacts)
     .reverse();
   if (scope.pspId) {
     // A PSP is judged on the payments it created itself, not on its merchants' other traffic.
@@ -145,7 +151,19 @@ export async function loadEvidence(db: Queryable, scope: ReportScope, since: Dat
     );
     payments = payments.filter((p) => created.has(`${p.msn}/${p.reference}`));
   }
-  const paymentIds = payments.map((p) => p.id);
+  // Reservations made before the period and due in it or later: a 180-day deadline lies far beyond a
+  // 30-day period, and what became of them shows in it. (The platform's own cancel at the deadline
+  // leaves a payment AUTHORIZED, so the state finds those too, through the deadline's partial index.)
+  const olderRows = await db.query<PaymentRow>(
+    `${PAYMENT_FACTS}
+      where p.state = 'AUTHORIZED' and p.capture_deadline >= $2 and p.msn = any($1::text[]) and p.created_at < $2
+        and ($3::text is null or exists (select 1 from psp_payments pp where pp.payment_id = p.id and pp.psp_id = $3))
+      order by p.capture_deadline, p.id
+      limit ${EVIDENCE_LIMIT}`,
+    [msns, effectiveSince, scope.pspId ?? null],
+  );
+  const olderReservations = olderRows.rows.map(toPaymentFacts);
+  const paymentIds = [...payments, ...olderReservations].map((p) => p.id);
 
   const eventRows = await db.query<{
     payment_id: number;
@@ -274,6 +292,7 @@ export async function loadEvidence(db: Queryable, scope: ReportScope, since: Dat
     salesUnits,
     requests: requests.reverse(),
     payments,
+    olderReservations,
     events,
     registrations,
     deliveries,

@@ -6,6 +6,7 @@
  * field out (the default is CUSTOMER_NOT_PRESENT) is not.
  */
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
+import { endpointOf, isSuccess, paymentKey } from '../traffic.ts';
 import type { Offender } from '../types.ts';
 
 export const customerPresentItem: ChecklistItem = {
@@ -15,12 +16,18 @@ export const customerPresentItem: ChecklistItem = {
   rule:
     'QR payments send customerInteraction CUSTOMER_PRESENT; PUSH_MESSAGE payments send customerInteraction explicitly ' +
     '(CUSTOMER_PRESENT in store, CUSTOMER_NOT_PRESENT only for call centres).',
-  judge({ payments }) {
+  judge({ payments, byPayment }) {
     const inStore = payments.filter((p) => p.userFlow === 'QR' || p.userFlow === 'PUSH_MESSAGE');
     if (inStore.length === 0) return notExercised('No QR or PUSH_MESSAGE payments in the period.');
     const offenders: Offender[] = [];
     for (const payment of inStore) {
-      const interaction = payment.request.customerInteraction;
+      // What the create call sent: the stored payment has the default filled in.
+      const create = byPayment
+        .get(paymentKey(payment.msn, payment.reference))
+        ?.find((r) => endpointOf(r) === 'create' && isSuccess(r.status));
+      const interaction = create
+        ? (create.body as { customerInteraction?: string } | null)?.customerInteraction
+        : payment.request.customerInteraction;
       if (payment.userFlow === 'QR' && interaction !== 'CUSTOMER_PRESENT') {
         offenders.push({
           reference: payment.reference,

@@ -7,9 +7,11 @@
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
 import type { Offender } from '../types.ts';
 
-const MENTIONS_BRAND = /\b(vipps|mobile ?pay)\b/i;
+/** Inside compound words too ("Vippsbetaling", "VippsMobilePay gavekort"). */
+const MENTIONS_BRAND = /vipps|mobile ?pay/i;
 const SAYS_NOTHING = /^(payment|pay|betaling|betalning|maksu|order|ordre|bestilling|tilaus|purchase|kjøp|køb|osto|varer|goods)\.?$/i;
-const ORDER_NUMBER = /^(order|ordre|ordrenr|bestilling|tilaus|no|nr|#)?\.?\s*(no\.?|nr\.?|id|number)?\s*[:#]?\s*\S*\d\S*$/i;
+const ORDER_NUMBER =
+  /^(order|ordre|ordrenr|bestilling|tilaus|payment|betaling|betalning|maksu|purchase|kjøp|køb|osto|no|nr|#)?\.?\s*(no\.?|nr\.?|id|number)?\s*[:#]?\s*\S*\d\S*$/i;
 const SHOP_NUMBER = /^(shop|store|butikk|butik|kauppa)\s+(number|no\.?|nr\.?)?\s*\d+$/i;
 
 /** Why the description is not useful, or null. */

@@ -2,16 +2,22 @@
  * "Handle all errors" (platform-guidelines §3.3, §15, §18): a refused request is fixed, not repeated.
  * "A request rejected with 4xx stays rejected for that key; use a new key after fixing the request"
  * (§3.3) — so the same request sent again after a 4XX (with the same key or a new one) that is refused
- * the same way again shows an integration that does not read the error. 423 and 429 ask for a retry
- * and are not refusals.
+ * the same way again shows an integration that does not read the error. 423, 429 and the codes that
+ * say "retry later" (6250, 6260) ask for a retry, and a 499 is the client hanging up: none is a refusal.
  */
+import { retryableCodes } from '../../errors.ts';
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
 import { endpointOf, exampleOf, MODIFYING, sameRequest } from '../traffic.ts';
 import type { LoggedRequest, Offender } from '../types.ts';
 import { RETRY_WINDOW_MS } from './idempotency.ts';
 
+/** Statuses in the 4XX range that are not the platform refusing the request: a timeout, a lock, the rate limit, the client hanging up (499). */
+const NOT_REFUSALS = new Set([408, 423, 429, 499]);
+
 export function isRefusal(request: LoggedRequest): boolean {
-  return request.status >= 400 && request.status < 500 && request.status !== 408 && request.status !== 423 && request.status !== 429;
+  if (request.status < 400 || request.status >= 500 || NOT_REFUSALS.has(request.status)) return false;
+  // 6250 and 6260 say "retry later", with the same key.
+  return request.errorCode === null || !retryableCodes.has(request.errorCode);
 }
 
 export const errorHandlingItem: ChecklistItem = {

@@ -5,7 +5,7 @@
  * evidence says which endings the integration has met so far.
  */
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
-import { endpointOf, finalEventOf, isSuccess, paymentKey, READING } from '../traffic.ts';
+import { endpointOf, finalEventOf, isSuccess, MODIFYING, paymentKey, READING } from '../traffic.ts';
 import type { Offender } from '../types.ts';
 
 /** A state reached this recently may still be on its way (a webhook in flight, the next poll). */
@@ -18,7 +18,8 @@ export const finalStatesItem: ChecklistItem = {
   guideline: 'platform-guidelines §18; epayment-api §11',
   rule:
     'Each payment that ended AUTHORIZED, ABORTED, EXPIRED or TERMINATED (more than 2 min ago) was seen by the integration: ' +
-    'its webhook answered 2XX, or the payment was read after it ended. Exercised once a payment ended other than AUTHORIZED.',
+    'its webhook answered 2XX, or the payment was read, captured, refunded or cancelled (2XX) after it ended. ' +
+    'Exercised once a payment ended other than AUTHORIZED, or any payment ended unnoticed.',
   judge({ payments, events, byPayment, evidence }) {
     const delivered = new Set(
       evidence.deliveries.filter((d) => d.state === 'delivered').map((d) => `${paymentKey(d.msn, d.reference)} ${d.eventType}`),
@@ -34,8 +35,13 @@ export const finalStatesItem: ChecklistItem = {
       if (evidence.now.getTime() - final.occurredAt.getTime() < GRACE_MS) continue;
       const key = paymentKey(payment.msn, payment.reference);
       const viaWebhook = delivered.has(`${key} epayments.payment.${final.name.toLowerCase()}.v1`);
+      // A read after the end, or a capture, refund or cancel answered 2XX after it (logged when answered):
+      // the integration's own cancel that ended the payment, or a capture that shows it knew.
       const viaRead = (byPayment.get(key) ?? []).some(
-        (r) => READING.has(endpointOf(r)) && isSuccess(r.status) && r.at.getTime() >= final.occurredAt.getTime(),
+        (r) =>
+          (READING.has(endpointOf(r)) || (MODIFYING.has(endpointOf(r)) && endpointOf(r) !== 'create')) &&
+          isSuccess(r.status) &&
+          r.at.getTime() >= final.occurredAt.getTime(),
       );
       if (viaWebhook) byWebhook += 1;
       if (viaRead) byRead += 1;

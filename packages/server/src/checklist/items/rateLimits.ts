@@ -6,6 +6,9 @@
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
 import { endpointOf, exampleOf } from '../traffic.ts';
 
+/** The 429 came from an `error` fault with status 429 (faultLabel: "error 429 …"), not from the limiter under another fault. */
+const injected429 = (fault: string | null) => fault !== null && /(^|; )error 429\b/.test(fault);
+
 export const rateLimitsItem: ChecklistItem = {
   id: 'rate-limits',
   title: 'Within the rate limits',
@@ -14,8 +17,8 @@ export const rateLimitsItem: ChecklistItem = {
   judge({ requests }) {
     const api = requests.filter((r) => endpointOf(r) !== 'token');
     if (api.length === 0) return notExercised('No API calls in the period.');
-    const limited = api.filter((r) => r.status === 429 && r.fault === null);
-    const injected = api.filter((r) => r.status === 429 && r.fault !== null).length;
+    const limited = api.filter((r) => r.status === 429 && !injected429(r.fault));
+    const injected = api.filter((r) => r.status === 429 && injected429(r.fault)).length;
     const counts = { calls: api.length, rateLimited: limited.length, injected429: injected };
     if (limited.length === 0) return judgement('met', `${api.length} call(s), none rate limited.`, { counts });
     const perPayment = new Map<string, number>();

@@ -23,7 +23,7 @@ export const releaseReservationsItem: ChecklistItem = {
     'No authorized amount (nor the rest after a partial capture) is left reserved until the capture deadline: ' +
     'none cancelled by the platform at the deadline, none still reserved within a day of it.',
   judge({ payments, events, byPayment, evidence }) {
-    const authorized = payments.filter((p) => p.authorizedAt !== null && p.authorized > 0);
+    const authorized = [...payments, ...evidence.olderReservations].filter((p) => p.authorizedAt !== null && p.authorized > 0);
     if (authorized.length === 0) return notExercised('No payment was authorized in the period.');
     const offenders: Offender[] = [];
     let settledByIntegration = 0;

@@ -3,7 +3,7 @@
  * the payment's final states, and its receiver answers them 2XX within the 10-second deadline.
  */
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
-import type { AttemptFacts } from '../types.ts';
+import type { AttemptFacts, Offender } from '../types.ts';
 
 /** The events that tell an integration how a payment ended; what polling would otherwise find. */
 export const FINAL_STATE_EVENTS = [
@@ -13,8 +13,11 @@ export const FINAL_STATE_EVENTS = [
   'epayments.payment.terminated.v1',
 ];
 
-/** Attempts shaped by fault injection (a dropped delivery, say) say nothing about the receiver. */
-const injected = (attempt: AttemptFacts) => attempt.fault !== null;
+/**
+ * Attempts shaped by fault injection (a dropped or held delivery) say nothing about the receiver; one
+ * that a `duplicate` fault copied was sent all the same, and its answer counts.
+ */
+const injected = (attempt: AttemptFacts) => attempt.fault !== null && !attempt.fault.startsWith('duplicate');
 
 export const webhooksItem: ChecklistItem = {
   id: 'webhooks',
@@ -35,7 +38,10 @@ export const webhooksItem: ChecklistItem = {
       if (!list) byDelivery.set(attempt.deliveryId, (list = []));
       list.push(attempt);
     }
-    const offenders = [];
+    // A removed registration first: the offender list is cut at its first few.
+    const offenders: Offender[] = evidence.registrations
+      .filter((r) => r.disabledReason === 'unresponsive')
+      .map((r) => ({ reference: null, msn: r.msn, reason: `registration ${r.url} was removed as unresponsive` }));
     let recovered = 0;
     let stillFailing = 0;
     for (const delivery of evidence.deliveries) {
@@ -54,9 +60,6 @@ export const webhooksItem: ChecklistItem = {
         msn: delivery.msn,
         reason: `${delivery.eventType} ${delivery.state === 'dropped' ? 'dropped' : 'still failing'} after ${tried.length} attempt(s); last answer: ${answer}`,
       });
-    }
-    for (const registration of evidence.registrations.filter((r) => r.disabledReason === 'unresponsive')) {
-      offenders.push({ reference: null, msn: registration.msn, reason: `registration ${registration.url} was removed as unresponsive` });
     }
     const counts = {
       registrations: active.length,

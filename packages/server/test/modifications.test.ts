@@ -279,9 +279,12 @@ describe('cancel (spec §9.2), every state and both cancelTransactionOnly values
     for (const cancelTransactionOnly of [false, true]) {
       assertProblem(await cancel(server, reference, { body: { cancelTransactionOnly } }), 'POST', cancelPath(reference), 409, 6250);
     }
+    // "Retry later" with the same key: 6250 is not stored against it.
+    const key = `${reference}-later`;
+    assertProblem(await cancel(server, reference, { key }), 'POST', cancelPath(reference), 409, 6250);
     assert.deepEqual(await eventNames(reference), ['CREATED']);
     server.clock.advance(30_000);
-    const reply = await cancel(server, reference);
+    const reply = await cancel(server, reference, { key });
     assertModified(reply, cancelPath(reference));
     assert.equal(reply.body.state, 'TERMINATED');
   });

@@ -153,9 +153,19 @@ test('merchant redirect QR: create, conflict, change, follow, list, delete, ttl'
   const bad = await server.call('POST', '/qr/v1/merchant-redirect', { body: { id: 'bad/id', redirectUrl: 'ftp://x' } });
   assert.equal(bad.status, 400);
   assert.deepEqual(bad.body.invalidParams.map((p: { name: string }) => p.name).sort(), ['id']);
-  const badUrl = await server.call('POST', '/qr/v1/merchant-redirect', { body: { id: 'x', redirectUrl: 'ftp://x' } });
-  assert.equal(badUrl.status, 400);
-  assert.equal(badUrl.body.invalidParams[0].name, 'redirectUrl');
+  // Outside the platform's pattern (platform-guidelines §9): another scheme, or characters it leaves out.
+  for (const redirectUrl of ['ftp://x', 'https://shop.example/p;x', 'https://shop.example/p~x', 'https://shop.example/p*x,y']) {
+    const badUrl = await server.call('POST', '/qr/v1/merchant-redirect', { body: { id: 'x', redirectUrl } });
+    assert.equal(badUrl.status, 400, redirectUrl);
+    assert.equal(badUrl.body.invalidParams[0].name, 'redirectUrl');
+  }
+  // A category the callback QR does not know is refused naming every one it does.
+  const category = await server.call('PUT', '/qr/v1/merchant-callback/till-9', {
+    body: { locationDescription: 'Till 9', category: 'FOO' },
+    headers: { 'Merchant-Serial-Number': '123456' },
+  });
+  assert.equal(category.status, 400, category.text);
+  assert.match(JSON.stringify(category.body), /IN_STORE, VENDING, AGE_CHECK/);
 
   const list = await server.call('GET', '/qr/v1/merchant-redirect');
   assert.deepEqual(
@@ -271,6 +281,20 @@ test('userinfo: authentication, unknown sub, consent through force approve, no s
   assert.equal(withoutKey.status, 200, withoutKey.text);
   assert.deepEqual(Object.keys(withoutKey.body).sort(), ['birthdate', 'sid', 'sub']);
   assert.equal(withoutKey.body.birthdate, '1979-09-23');
+
+  // 168 hours after consent on the unit's own clock (moved for that unit alone), the values expire.
+  const moved = await server.call('POST', '/kassa/v1/clock', { unit: DK, body: { msn: DK.msn, advanceSeconds: 170 * 3600 } });
+  assert.equal(moved.status, 200, moved.text);
+  const later = await server.call('GET', `/vipps-userinfo-api/userinfo/${sub}`, { unit: DK });
+  assert.equal(later.status, 200, later.text);
+  assert.equal(later.body.birthdate, '[Expired]');
+  // The QR exchange's timestamp is on the caller's unit clock too, 170 hours ahead of the server's.
+  const exchanged = await server.call('POST', '/qr/v1/exchange', {
+    unit: DK,
+    body: { qrCode: 'https://qr.vipps.no/28/2/01/031/4791234567?v=2', requestedData: ['MSISDN'] },
+  });
+  assert.ok(Math.abs(exchanged.body.timestamp - server.clock.nowMs(DK.msn) / 1000) < 60, exchanged.text);
+  assert.ok(exchanged.body.timestamp - server.clock.nowMs() / 1000 > 169 * 3600, exchanged.text);
 });
 
 test('a PUSH_MESSAGE to a personal QR lands in the app of that user; other users cannot see it', async () => {

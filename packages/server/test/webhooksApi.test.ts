@@ -117,6 +117,14 @@ test('the body is checked field by field: url and events, all problems in one 40
   assertProblem(notJson, 415, 'POST', PATH);
 });
 
+test('Vipps-System-* headers over 30 characters are accepted here (platform-guidelines open question 19) and logged for the checklist', async () => {
+  const long = { 'Vipps-System-Name': 's'.repeat(40) };
+  const registered = await register({ url: 'https://shop.example/long-headers', events: [AUTHORIZED] }, { headers: long });
+  assert.equal(registered.status, 201, registered.text);
+  assert.equal((await server.call('GET', PATH, { headers: long })).status, 200);
+  assert.equal((await server.call('DELETE', `${PATH}/${registered.body.id}`, { headers: long })).status, 204);
+});
+
 test('test mode accepts plain http to localhost and 127.0.0.1 receivers, and every https URL', async () => {
   for (const url of ['http://localhost:8080/hook', 'http://127.0.0.1:3000/hook?x=1', 'http://[::1]:3000/hook', 'https://10.0.0.7/hook']) {
     assertRegisterResponse(await register({ url, events: [AUTHORIZED] }));

@@ -26,7 +26,8 @@ export async function sendCheckInWebhook(
   if (!registration) return { ok: false, reason: 'The store has not registered the user.checked-in.v1 webhook.' };
   const secret = openSecret(await webhookSecretKey(ctx.db), registration.id, registration.secretSealed);
   const body = JSON.stringify(checkIn.payload);
-  const signed = signRequest({ url: registration.url, body, secret, date: ctx.clock.now() });
+  // Dated on the sales unit's clock, as its payload's initiatedAt and every payment webhook are.
+  const signed = signRequest({ url: registration.url, body, secret, date: ctx.clock.now(checkIn.msn) });
   const result = await postWebhook({
     url: registration.url,
     body,

@@ -177,6 +177,8 @@ test('QR check-in: scanning a merchant callback QR posts user.checked-in.v1; the
     assert.equal(checkIn.merchantQrId, 'till-7');
     assert.equal(checkIn.msn, '123456');
     assert.match(checkIn.initiatedAt, /^\d{4}-\d\d-\d\dT/);
+    // The request is dated on the clock its payload's time comes from: the sales unit's.
+    assert.ok(Math.abs(Date.parse(delivery.headers['x-ms-date'] as string) - Date.parse(checkIn.initiatedAt)) < 5000);
 
     const exchanged = await server.call('POST', '/qr/v1/exchange/customer', {
       body: { customer: { customerToken: checkIn.customerToken }, requestedData: ['MSISDN'] },

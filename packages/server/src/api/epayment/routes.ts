@@ -25,7 +25,7 @@ import {
   readReferenceOf,
   referenceOf,
   usableIdempotencyKeyOf,
-  validatedBody,
+  validatedEpaymentBody,
 } from './requestParts.ts';
 import { createPaymentResponse, eventResponse, getPaymentResponse, modificationResponse } from './responses.ts';
 import { CancelRequestSchema, CreatePaymentRequestSchema, ModificationRequestSchema } from './schemas.ts';
@@ -56,7 +56,7 @@ export function registerEpaymentRoutes(app: FastifyInstance, deps: ApiDeps): voi
     whenEmpty?: unknown,
   ): Promise<Static<S>> {
     try {
-      return validatedBody(request, schema, whenEmpty);
+      return validatedEpaymentBody(request, schema, whenEmpty);
     } catch (error) {
       const key = usableIdempotencyKeyOf(request);
       if (error instanceof ValidationError && key && !error.fields.every((field) => isSystemHeader(field.name))) {

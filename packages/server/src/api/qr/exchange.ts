@@ -19,10 +19,11 @@ const ExchangeCustomerSchema = T.Object({
 
 export function registerQrExchange(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
-  const epochSeconds = () => Math.floor(ctx.clock.nowMs() / 1000);
+  /** On the caller's sales unit clock, like every time the API answers (time control, test mode). */
+  const epochSeconds = (msn: string) => Math.floor(ctx.clock.nowMs(msn) / 1000);
 
   app.post('/qr/v1/exchange', async (request, reply) => {
-    await deps.authenticate(request);
+    const caller = await deps.authenticate(request);
     const body = qrBody(request, ExchangeSchema);
     const phone = phoneInPersonalQr(body.qrCode);
     const user = phone ? await findUser(ctx.db, phone) : null;
@@ -32,7 +33,7 @@ export function registerQrExchange(app: FastifyInstance, deps: ApiDeps): void {
     try {
       if (new URL(body.qrCode).searchParams.get('v') === '2') version = '2.0';
     } catch {}
-    return reply.send({ msisdn: user.phone, ...(version === '2.0' ? { timestamp: epochSeconds() } : {}), version });
+    return reply.send({ msisdn: user.phone, ...(version === '2.0' ? { timestamp: epochSeconds(caller.salesUnit.msn) } : {}), version });
   });
 
   app.post('/qr/v1/exchange/customer', async (request, reply) => {
@@ -42,6 +43,6 @@ export function registerQrExchange(app: FastifyInstance, deps: ApiDeps): void {
     if (!token || token.msn !== caller.salesUnit.msn || token.expiresAt.getTime() <= ctx.clock.nowMs(caller.salesUnit.msn)) {
       throw invalidParams([{ name: 'customer.customerToken', reason: 'The customerToken is unknown or has expired.' }]);
     }
-    return reply.send({ msisdn: token.phone, timestamp: epochSeconds() });
+    return reply.send({ msisdn: token.phone, timestamp: epochSeconds(caller.salesUnit.msn) });
   });
 }

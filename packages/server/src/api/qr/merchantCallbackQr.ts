@@ -15,7 +15,7 @@ import { callbackImageQuery, invalidParams, qrBody, requireMsnHeader } from './q
 const CATEGORIES = ['IN_STORE', 'VENDING', 'AGE_CHECK'] as const;
 const PutSchema = T.Object({
   locationDescription: T.String({ minLength: 1, maxLength: 36 }),
-  category: T.Optional(T.Union(CATEGORIES.map((c) => T.Literal(c)))),
+  category: T.Optional(T.Unsafe<(typeof CATEGORIES)[number]>({ type: 'string', enum: [...CATEGORIES] })),
 });
 const BeaconSchema = T.Object({ locationDescription: T.String({ minLength: 1, maxLength: 36 }) });
 const QR_ID = /^[-_+%æøåÆØÅ\w]{1,128}$/;

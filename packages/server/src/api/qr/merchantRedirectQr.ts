@@ -30,14 +30,23 @@ const CreateSchema = T.Object({
 });
 const UpdateSchema = T.Object({ redirectUrl: T.String({ minLength: 1, maxLength: 2048 }) });
 
+/** The published pattern with `https?` for test mode's loopback receivers, which isValidCallbackUrl keeps to test mode. */
+const REDIRECT_URL_CHARACTERS = /^https?:\/\/[\w.]+([\w#!:.?+=&%@\-/]+)?$/;
+
 export function registerMerchantRedirectQr(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
   const testMode = () => ctx.config.mode === 'test';
 
   function checkUrl(url: string) {
-    // The code leads a customer's browser there: https (loopback http only in test mode).
-    if (!isValidCallbackUrl(url, testMode())) {
-      throw invalidParams([{ name: 'redirectUrl', reason: 'The field redirectUrl must be an absolute https URL.' }]);
+    // The code leads a customer's browser there: https (loopback http only in test mode), in the
+    // characters the platform's pattern allows (platform-guidelines §9).
+    if (!isValidCallbackUrl(url, testMode()) || !REDIRECT_URL_CHARACTERS.test(url)) {
+      throw invalidParams([
+        {
+          name: 'redirectUrl',
+          reason: `The field redirectUrl must be an absolute https URL matching '${REDIRECT_URL_CHARACTERS.source}'.`,
+        },
+      ]);
     }
   }
 

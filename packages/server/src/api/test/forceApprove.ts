@@ -24,7 +24,7 @@ import { forceApproveWithPsp } from '../../psp/pspApprovals.ts';
 import type { Queryable } from '../../store/database.ts';
 import { findUser, listUsers, type StoredUser } from '../../store/usersStore.ts';
 import type { ApiDeps } from '../apiDeps.ts';
-import { referenceOf, validatedBody } from '../epayment/requestParts.ts';
+import { referenceOf, validatedEpaymentBody } from '../epayment/requestParts.ts';
 import { type ForceApproveRequest, ForceApproveRequestSchema } from '../epayment/schemas.ts';
 
 async function approvingUser(tx: Queryable, payment: Payment, body: ForceApproveRequest, market: Market, now: Date): Promise<StoredUser> {
@@ -46,7 +46,7 @@ export function registerForceApprove(app: FastifyInstance, deps: ApiDeps): void 
     }
     const caller = await deps.authenticate(request);
     const reference = referenceOf(request);
-    const body = validatedBody(request, ForceApproveRequestSchema, {});
+    const body = validatedEpaymentBody(request, ForceApproveRequestSchema, {});
     if (body.customer) checkCustomer(body.customer);
     const now = () => ctx.clock.now(caller.salesUnit.msn);
     const passthroughUser = await withLockedPayment(ctx.db, caller.salesUnit.msn, reference, now, async (tx, payment) => {

@@ -112,7 +112,8 @@ export function registerUserinfo(app: FastifyInstance, deps: ApiDeps): void {
     if (latestPspReference) body.sid = latestPspReference;
     for (const [scope, consentedAt] of consents) {
       const claims = claimsOf(user, scope);
-      const fresh = consentIsFresh(consentedAt, ctx.clock.now());
+      // Consent was given on the sales unit's clock (time control moves it per unit).
+      const fresh = consentIsFresh(consentedAt, ctx.clock.now(salesUnit.msn));
       Object.assign(body, fresh ? claims : expired(claims));
     }
     return reply.header('cache-control', 'no-store').send(body);

@@ -5,13 +5,13 @@
  * and ignored: replaying a registration would have to return its secret a second time.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { CallerCache } from '../../auth/callerCache.ts';
 import { HttpProblem, ValidationError } from '../../errors.ts';
 import { deleteRegistration, listRegistrations } from '../../store/webhooksStore.ts';
 import { registerWebhook } from '../../webhooks/registrations.ts';
 import type { ApiDeps } from '../apiDeps.ts';
-import { systemHeaderErrors, validatedBody } from '../epayment/requestParts.ts';
+import { validatedBody } from '../epayment/requestParts.ts';
 import { webhookOwnerOf } from './webhookOwner.ts';
 
 const RegisterRequestSchema = T.Object({
@@ -21,11 +21,6 @@ const RegisterRequestSchema = T.Object({
 export type RegisterRequest = Static<typeof RegisterRequestSchema>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function checkSystemHeaders(request: FastifyRequest): void {
-  const errors = systemHeaderErrors(request);
-  if (errors.length > 0) throw new ValidationError(errors);
-}
 
 export function registerWebhooksApi(app: FastifyInstance, deps: ApiDeps, cache: CallerCache): void {
   const { ctx } = deps;
@@ -39,14 +34,12 @@ export function registerWebhooksApi(app: FastifyInstance, deps: ApiDeps, cache: 
 
   app.get('/webhooks/v1/webhooks', async (request, reply) => {
     const { owner } = await webhookOwnerOf(request, deps, cache);
-    checkSystemHeaders(request);
     const registrations = await listRegistrations(ctx.db, owner);
     return reply.code(200).send({ webhooks: registrations.map(({ id, url, events }) => ({ id, url, events })) });
   });
 
   app.delete('/webhooks/v1/webhooks/:id', async (request, reply) => {
     const { owner } = await webhookOwnerOf(request, deps, cache);
-    checkSystemHeaders(request);
     const { id } = request.params as { id: string };
     if (!UUID.test(id)) throw new ValidationError([{ name: 'id', reason: `The value '${id}' is not a valid webhook id (a UUID).` }]);
     // Another owner's registration is as unknown as one that never existed.

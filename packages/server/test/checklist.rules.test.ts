@@ -324,6 +324,7 @@ test('returnUrl: the reference, or the order id the reference carries, identifie
   assert.ok(returnUrlIdentifiesPayment('https://shop.example/return?reference=acme-shop-123-order123abc', 'acme-shop-123-order123abc'));
   assert.ok(returnUrlIdentifiesPayment('https://shop.example/orders/order123abc/thanks', 'acme-shop-123-order123abc'));
   assert.ok(returnUrlIdentifiesPayment('myapp://paid/acme-shop-123-order123abc', 'acme-shop-123-order123abc'));
+  assert.ok(returnUrlIdentifiesPayment('https://shop.example/orders/1004.html', 'shop-1004-abc'), 'a segment with an extension');
   assert.ok(!returnUrlIdentifiesPayment('https://shop.example/checkout/return', 'acme-shop-123-order123abc'));
   assert.ok(
     !returnUrlIdentifiesPayment('https://shop.example/shop/return', 'acme-shop-123-order123abc'),

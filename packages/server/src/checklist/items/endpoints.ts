@@ -20,7 +20,7 @@ export const endpointsItem: ChecklistItem = {
   title: 'Endpoints integrated',
   guideline: 'platform-guidelines §18',
   rule: 'Create, get payment, get event log, capture, refund and cancel have each been answered 2XX at least once.',
-  judge({ requests }) {
+  judge({ requests, evidence }) {
     const epayment = requests.filter((r) => r.route.startsWith('/epayment/'));
     if (epayment.length === 0) return notExercised('No ePayment API calls in the period.');
     const counts: Record<string, number> = {};
@@ -36,7 +36,7 @@ export const endpointsItem: ChecklistItem = {
       return judgement('not_met', `Never answered 2XX: ${missing.join(', ')}.`, {
         counts,
         examples: examples.map(exampleOf),
-        offenders: missing.map((name) => ({ reference: null, msn: null, reason: `${name} never succeeded` })),
+        offenders: missing.map((name) => ({ reference: null, msn: evidence.scope.msn ?? null, reason: `${name} never succeeded` })),
       });
     }
     return judgement('met', 'All six ePayment endpoints were used successfully.', { counts, examples: examples.map(exampleOf) });

@@ -20,7 +20,9 @@ export function returnUrlIdentifiesPayment(returnUrl: string, reference: string)
   } catch {
     return false;
   }
-  const parts = [...url.pathname.split('/'), ...url.searchParams.values(), url.hash.replace(/^#/, '')];
+  // A path segment counts with or without a file extension (`/orders/1004.html`).
+  const segments = url.pathname.split('/').flatMap((segment) => [segment, segment.replace(/\.[a-z0-9]{1,5}$/i, '')]);
+  const parts = [...segments, ...url.searchParams.values(), url.hash.replace(/^#/, '')];
   return parts.some((part) => part.length >= 4 && /\d/.test(part) && reference.includes(part));
 }
 

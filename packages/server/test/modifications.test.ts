@@ -418,6 +418,7 @@ describe('idempotency of modifications (spec §12.1)', () => {
     const replay = await capture(server, reference, 4000, { key });
     assert.equal(replay.status, 200);
     assert.deepEqual(replay.body, first.body, 'the stored body, not the current aggregate');
+    assert.equal(replay.text, first.text, 'byte for byte, members in their order');
     assertProblem(await capture(server, reference, 4001, { key }), 'POST', capturePath(reference), 409, 4010);
     const { events, aggregate } = await readConsistent(server, reference);
     assert.equal(events.filter((e) => e.name === 'CAPTURED').length, 2);

@@ -171,7 +171,7 @@ export async function insertPaymentsClaimingKeys(db: Queryable, creates: readonl
      ),
      claimed as (
        insert into idempotency_keys (msn, operation, key, fingerprint, created_at, status, body)
-       select i.msn, i.operation, i.key, i.fingerprint, i.created_at, i.status, coalesce(i.body, 'null'::jsonb)
+       select i.msn, i.operation, i.key, i.fingerprint, i.created_at, i.status, coalesce(i.body::json, 'null'::json)
          from inserted p join input i on i.psp_reference = p.psp_reference
        returning 1
      ),

@@ -38,6 +38,21 @@ export const SECRET_HEADERS = ['authorization', 'client_secret', 'ocp-apim-subsc
 
 export const REDACTED = '[REDACTED]';
 
+/**
+ * Body members whose values never reach a log: credentials for a person (a check-in's customer token,
+ * the content of a personal QR, a landing-page token), at any depth.
+ */
+export const SECRET_BODY_MEMBERS = ['customerToken', 'qrCode', 'token'];
+
+/** A copy of a request body that is safe to log. */
+export function redactBody(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(redactBody);
+  if (body === null || typeof body !== 'object') return body;
+  return Object.fromEntries(
+    Object.entries(body).map(([name, value]) => [name, SECRET_BODY_MEMBERS.includes(name) ? REDACTED : redactBody(value)]),
+  );
+}
+
 /** A copy of `headers` that is safe to log: secrets replaced, the auth scheme kept for diagnosis. */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const safe: Record<string, string> = {};

@@ -11,9 +11,9 @@
  *   traceId (§15.1).
  */
 
-import type { ResolvedConfig } from './config.ts';
+import { checkMerchantSerialNumber, type ResolvedConfig } from './config.ts';
 import { AccessTokenError, ApiError, type CallContext, ConfigurationError, NetworkError, withContext } from './errors.ts';
-import { redactHeaders } from './logging.ts';
+import { redactBody, redactHeaders } from './logging.ts';
 import { type AttemptOutcome, delayBeforeAttempt, parseRetryAfter } from './retryPolicy.ts';
 import { sleep } from './scheduler.ts';
 
@@ -77,6 +77,7 @@ export class RequestExecutor {
     if (spec.idempotencyKey !== undefined && (spec.idempotencyKey.length === 0 || spec.idempotencyKey.length > IDEMPOTENCY_KEY_MAX)) {
       throw new ConfigurationError(`Idempotency-Key must be 1–${IDEMPOTENCY_KEY_MAX} characters (got ${spec.idempotencyKey.length})`);
     }
+    if (spec.merchantSerialNumber) checkMerchantSerialNumber(spec.merchantSerialNumber);
     const auth = spec.auth ?? 'bearer';
     const context = (attempts: number): CallContext => ({
       operation: spec.operation,
@@ -200,7 +201,7 @@ export class RequestExecutor {
       ...(willRetry ? { retryInMs } : {}),
       idempotencyKey: spec.idempotencyKey,
       requestHeaders: redactHeaders(headers),
-      requestBody: spec.body,
+      requestBody: redactBody(spec.body),
       status: api?.status,
       errorCode: api?.errorCode,
       title: api?.title,

@@ -10,8 +10,10 @@
  * `atDeadline` (default: cancel). After a partial capture the uncaptured remainder is cancelled, since
  * the rule's capture is the order's final one.
  *
- * Idempotency keys are derived from the reference, the action and what was captured before, so a run
- * that crashed half-way and runs again repeats the same keys and cannot capture twice (§3.3).
+ * The keeper captures at most once per reservation, under an Idempotency-Key derived from the reference
+ * alone (§3.3): a pass that crashed half-way, or whose cancel of the rest failed, and runs again repeats
+ * that key, and a later pass that finds the keeper's capture in the event log only cancels the rest —
+ * it never asks the rule for a second capture.
  */
 import { createHash } from 'node:crypto';
 import type { EPaymentApi } from './epayment.ts';
@@ -60,6 +62,8 @@ export type ReservationAction =
   | 'captured'
   | 'cancelled'
   | 'captured-and-cancelled-rest'
+  /** An earlier pass captured; this one released the rest that pass could not. */
+  | 'cancelled-rest'
   | 'waiting'
   | 'nothing-reserved'
   | 'not-authorized'
@@ -113,7 +117,12 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
     const remaining = a.authorizedAmount.value - a.capturedAmount.value - a.cancelledAmount.value;
     if (remaining <= 0) return { reference, action: 'nothing-reserved' };
 
-    const authorizedAt = await authorizationTime(reference, payment);
+    const events: PaymentEvent[] = await options.epayment.getPaymentEvents(reference);
+    if (events.some((e) => e.name === 'CAPTURED' && e.success && e.idempotencyKey === keyFor(reference, 'capture'))) {
+      await options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
+      return { reference, action: 'cancelled-rest', cancelledAmount: remaining };
+    }
+    const authorizedAt = authorizationTime(reference, payment, events);
     const captureDeadline = new Date(authorizedAt.getTime() + deadlineDays(payment) * DAY_MS);
     const timeLeftMs = captureDeadline.getTime() - scheduler.now();
     const deadlineNear = timeLeftMs <= marginMs;
@@ -134,11 +143,7 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
 
     if (decision.action === 'wait') return { ...base, action: 'waiting' };
     if (decision.action === 'cancel') {
-      await options.epayment.cancelPayment(
-        reference,
-        {},
-        { idempotencyKey: keyFor(reference, 'cancel', a.capturedAmount.value, remaining) },
-      );
+      await options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
       return { ...base, action: 'cancelled', cancelledAmount: remaining };
     }
     const amount = decision.amount ?? remaining;
@@ -148,22 +153,17 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
     await options.epayment.capturePayment(
       reference,
       { modificationAmount: { currency: payment.amount.currency, value: amount } },
-      { idempotencyKey: keyFor(reference, 'capture', a.capturedAmount.value, amount) },
+      { idempotencyKey: keyFor(reference, 'capture') },
     );
     if (amount === remaining) return { ...base, action: 'captured', capturedAmount: amount };
     // The rule's capture was the last for this order: release the rest now rather than at the deadline.
     const rest = remaining - amount;
-    await options.epayment.cancelPayment(
-      reference,
-      {},
-      { idempotencyKey: keyFor(reference, 'cancel', a.capturedAmount.value + amount, rest) },
-    );
+    await options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
     return { ...base, action: 'captured-and-cancelled-rest', capturedAmount: amount, cancelledAmount: rest };
   }
 
   /** The AUTHORIZED event's time from the event log (GET payment has no authorization time). */
-  async function authorizationTime(reference: string, payment: GetPaymentResponse): Promise<Date> {
-    const events: PaymentEvent[] = await options.epayment.getPaymentEvents(reference);
+  function authorizationTime(reference: string, payment: GetPaymentResponse, events: PaymentEvent[]): Date {
     const authorized = events.find((event) => event.name === 'AUTHORIZED' && event.success);
     if (!authorized) throw new Error(`${reference} is ${payment.state} but its event log has no AUTHORIZED event`);
     return new Date(authorized.timestamp);
@@ -217,8 +217,8 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
   return keeper;
 }
 
-/** A deterministic Idempotency-Key (≤ 50 characters) for one keeper action on one payment state. */
-function keyFor(reference: string, action: string, capturedBefore: number, amount: number): string {
-  const digest = createHash('sha256').update(`${reference}|${action}|${capturedBefore}|${amount}`).digest('base64url');
+/** The Idempotency-Key (≤ 50 characters) of the keeper's one capture, or cancel, of a reservation. */
+function keyFor(reference: string, action: 'capture' | 'cancel'): string {
+  const digest = createHash('sha256').update(`${reference}|${action}`).digest('base64url');
   return `keeper-${action}-${digest.slice(0, 32)}`;
 }

@@ -2,10 +2,10 @@
  * When and how long to wait before trying a call again (platform-guidelines §3.3, §5, §6.2, §15.2).
  *
  * Retried: no answer at all (network error, connect/total timeout — the outcome is unknown, and the same
- * Idempotency-Key makes a repeat harmless), 429 (after `Retry-After` when given) and every 5xx. Never
+ * Idempotency-Key makes a repeat harmless), 429 (after `Retry-After` when given), 423 (locked by a
+ * concurrent operation: "retry shortly with the same idempotency key", §15.2) and every 5xx. Never
  * retried: any other 4xx — the request itself is wrong and "a 4xx stays a 4xx for that key" (§3.3).
- * 423 (6160, order processing) is a 4xx too: it is reported to the caller with its code, who may repeat
- * the call with the same key. Waits grow exponentially with jitter, so many clients that failed together
+ * Waits grow exponentially with jitter, so many clients that failed together
  * do not return together; the number of attempts is bounded.
  *
  * A call without idempotency on the server (webhook registration: Kassa and the platform ignore its key,
@@ -25,6 +25,9 @@ export interface RetryOptions {
   maxRetryAfterMs: number;
 }
 
+/** The least wait after a 429 that names no wait of its own. */
+export const RATE_LIMITED_MIN_WAIT_MS = 1000;
+
 export const defaultRetryOptions: RetryOptions = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8000, maxRetryAfterMs: 60_000 };
 
 export const noRetries: RetryOptions = { ...defaultRetryOptions, maxAttempts: 1 };
@@ -39,7 +42,7 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI
 export function isRetryable(outcome: AttemptOutcome, repeatable = true): boolean {
   if (outcome.kind === 'network') return repeatable || NEVER_SENT.has(outcome.code);
   if (outcome.status === 429) return true;
-  return repeatable && outcome.status >= 500;
+  return repeatable && (outcome.status === 423 || outcome.status >= 500);
 }
 
 /**
@@ -55,10 +58,15 @@ export function delayBeforeAttempt(
   repeatable = true,
 ): number | undefined {
   if (nextAttempt > options.maxAttempts || !isRetryable(outcome, repeatable)) return undefined;
+  // A call that got no answer in time is tried once more with the same key, then the caller reads the
+  // state back (platform-guidelines open question 27): the worst case stays two total timeouts.
+  if (outcome.kind === 'network' && outcome.code === 'TOTAL_TIMEOUT' && nextAttempt > 2) return undefined;
   const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (nextAttempt - 2));
   const backoff = Math.round(step / 2 + random() * (step / 2));
   const retryAfter = outcome.kind === 'status' ? outcome.retryAfterMs : undefined;
-  if (retryAfter === undefined) return backoff;
+  // A 429 says "slow down" (§5) even without Retry-After (an API gateway's answer may not carry one).
+  if (retryAfter === undefined)
+    return outcome.kind === 'status' && outcome.status === 429 ? Math.max(backoff, RATE_LIMITED_MIN_WAIT_MS) : backoff;
   if (retryAfter > options.maxRetryAfterMs) return undefined;
   return Math.max(retryAfter, backoff);
 }

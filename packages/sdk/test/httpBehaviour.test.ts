@@ -106,7 +106,7 @@ test('a PSP sends Psp-Id on every API call but not on the token call (§3.1, §1
   assert.equal(get?.headers['idempotency-key'], undefined, 'reads carry no Idempotency-Key');
 });
 
-test('the system plugin pair defaults to the system pair; every Vipps-System-* value is at most 30 characters', () => {
+test('the system plugin pair defaults to the system pair; every Vipps-System-* value is at most 30 characters', async () => {
   const c = newClient({ system: { name: 'acme', version: '1.0.0' } });
   assert.equal(c.config.systemHeaders['Vipps-System-Plugin-Name'], 'acme');
   assert.equal(c.config.systemHeaders['Vipps-System-Plugin-Version'], '1.0.0');
@@ -121,6 +121,8 @@ test('the system plugin pair defaults to the system pair; every Vipps-System-* v
   assert.throws(() => newClient({ system: { name: 'acme', version: '1', pluginVersion: 'v'.repeat(40) } }), /Vipps-System-Plugin-Version/);
   assert.doesNotThrow(() => newClient({ system: { name: 'a'.repeat(30), version: '1' } }));
   assert.throws(() => newClient({ merchantSerialNumber: '12-456' }), /4–7 digits/);
+  // Per call too, before anything is sent.
+  await assert.rejects(newClient().epayment.getPayment(REF, { merchantSerialNumber: 'abc' }), ConfigurationError);
   assert.throws(() => newClient({ baseUrl: 'not a url' }), ConfigurationError);
 });
 
@@ -175,6 +177,12 @@ test('429 with Retry-After in seconds is waited out; an HTTP-date Retry-After to
   assert.deepEqual(second.waits, [12_000]);
 });
 
+test('a 429 without Retry-After (an API gateway answer) still waits a second at least', async () => {
+  server.script('POST', CAPTURE, respond(429, { statusCode: 429, message: 'Rate limit is exceeded.' }), respond(200, modified));
+  const { waits } = await driveRetries(client.epayment.capturePayment(REF, captureBody), scheduler, logs);
+  assert.deepEqual(waits, [1000]);
+});
+
 test('a Retry-After beyond the accepted wait is not waited for: the 429 comes back with retryAfterMs', async () => {
   server.script(
     'POST',
@@ -217,8 +225,8 @@ test('a slow answer times out after 30 s (total), is retried with the same key, 
   assert.deepEqual(keys, [keys[0], keys[0]]);
 });
 
-test('after the last attempt a timeout surfaces as TimeoutError, an unknown outcome', async () => {
-  client = newClient({ retry: { maxAttempts: 2 }, timeouts: { totalMs: 1000 } });
+test('a timeout is tried once more (open question 27), then surfaces as TimeoutError, an unknown outcome', async () => {
+  client = newClient({ timeouts: { totalMs: 1000 } });
   server.script('POST', CAPTURE, hang);
   const call = driveRetries(client.epayment.capturePayment(REF, captureBody, { idempotencyKey: 'cap-timeout-1' }), scheduler, logs);
   const rejected = assert.rejects(call, (error: TimeoutError) => {
@@ -277,7 +285,6 @@ test('a 4xx other than 429 is never retried; the typed error carries the Problem
   for (const [status, code] of [
     [409, 4010],
     [404, 5090],
-    [423, 6160],
   ] as const) {
     server.requests.length = 0;
     server.script('POST', CAPTURE, problem(status, 'refused', code));
@@ -287,6 +294,15 @@ test('a 4xx other than 429 is never retried; the typed error carries the Problem
     );
     assert.equal(server.requestsTo('POST', CAPTURE).length, 1, `${status} is not retried`);
   }
+});
+
+test('423 (locked by a concurrent operation) is retried shortly with the same Idempotency-Key (§15.2)', async () => {
+  server.script('POST', CAPTURE, problem(423, 'Order processing', 6160), respond(200, modified));
+  const { result, waits } = await driveRetries(client.epayment.capturePayment(REF, captureBody), scheduler, logs);
+  assert.equal(result.reference, REF);
+  assert.equal(waits.length, 1);
+  const keys = new Set(server.requestsTo('POST', CAPTURE).map((a) => a.headers['idempotency-key']));
+  assert.equal(keys.size, 1);
 });
 
 test('validation Problems expose their field errors', async () => {
@@ -348,6 +364,14 @@ test('every failed attempt is logged with endpoint, redacted headers, body, stat
   const everything = JSON.stringify(logs.entries);
   for (const secret of ['very-secret-value', 'subscription-key-1', 'token-'])
     assert.ok(!everything.includes(secret), `${secret} never logged`);
+});
+
+test("a logged body hides a person's credentials: customer tokens, personal QR contents, landing tokens", async () => {
+  const approve = `/epayment/v1/test/payments/${REF}/approve`;
+  server.script('POST', approve, problem(400, 'Approve failed', 10010));
+  await assert.rejects(driveRetries(client.epayment.forceApprovePayment(REF, { token: 'landing-token-xyz' }), scheduler, logs));
+  assert.deepEqual(logs.of('http.failed')[0]?.requestBody, { token: '[REDACTED]' });
+  assert.ok(!JSON.stringify(logs.entries).includes('landing-token-xyz'));
 });
 
 test('an unexpected 401 drops the cached token and tries once more with a new one', async () => {

@@ -192,6 +192,39 @@ test('a run repeated after a lost answer captures once; overlapping runs share o
   assert.equal(captures.length, 1);
 });
 
+test('a partial capture whose cancel of the rest failed is not captured again: the next pass only cancels the rest', async () => {
+  const reference = await authorized(10000);
+  let failCancel = true;
+  const flaky = {
+    ...client.epayment,
+    getPayment: client.epayment.getPayment.bind(client.epayment),
+    getPaymentEvents: client.epayment.getPaymentEvents.bind(client.epayment),
+    capturePayment: client.epayment.capturePayment.bind(client.epayment),
+    cancelPayment: async (...args: Parameters<Client['epayment']['cancelPayment']>) => {
+      if (failCancel) throw new Error('the platform was unavailable');
+      return client.epayment.cancelPayment(...args);
+    },
+  };
+  let asked = 0;
+  const keeper = createReservationKeeper({
+    epayment: flaky,
+    store: { authorizedReferences: () => [reference] },
+    // The rule looks only at the order: 3000 of it shipped, whatever the payment says.
+    rule: () => {
+      asked += 1;
+      return { action: 'capture', amount: 3000 };
+    },
+    scheduler: kassaTime,
+  });
+  assert.equal((await keeper.runOnce())[0]?.action, 'failed');
+  failCancel = false;
+  const [second] = await keeper.runOnce();
+  assert.deepEqual([second?.action, second?.cancelledAmount], ['cancelled-rest', 7000]);
+  assert.equal(asked, 1, 'the rule is not asked for a second capture');
+  const { aggregate } = await client.epayment.getPayment(reference);
+  assert.deepEqual([aggregate.capturedAmount.value, aggregate.cancelledAmount.value], [3000, 7000]);
+});
+
 test('start() runs a pass at once and then every interval until stop()', async () => {
   const scheduler = new ManualScheduler();
   let passes = 0;

@@ -242,6 +242,18 @@ test('a 429 on a poll is honoured: the next poll waits for Retry-After; other fa
   assert.equal(logs.of('tracker.poll_failed').length, 2);
 });
 
+test('a 429 without Retry-After on a poll slows the polling down: the next poll waits twice the interval', async () => {
+  server.script('GET', PATH, respond(429, { statusCode: 429, message: 'Rate limit is exceeded.' }), respond(200, payment('AUTHORIZED')));
+  const tracking = tracker.track(REF);
+  await advance(5000, tracking);
+  assert.equal(polls(), 1);
+  await advance(3999, tracking);
+  assert.equal(polls(), 1, 'not after the usual 2 s');
+  await advance(1, tracking);
+  assert.equal(polls(), 2);
+  assert.equal((await tracking.done).state, 'AUTHORIZED');
+});
+
 test('tracking the same reference twice shares one tracking; stop() ends it', async () => {
   const first = tracker.track(REF);
   assert.equal(tracker.track(REF), first);

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { formatUsers } from '../src/customer/usersListing.ts';
 import { appTargetOf } from '../src/customer/walletApp.ts';
 import { listUsers } from '../src/store/usersStore.ts';
-import { DK, startTestServer, type TestServer } from './support/testServer.ts';
+import { DK, NO, startTestServer, type TestServer } from './support/testServer.ts';
 
 let server: TestServer;
 before(async () => {
@@ -78,13 +78,14 @@ test('the landing page: unknown token, invalid number, unknown user, framing hea
   assert.equal(sent.status, 303);
   assert.equal(sent.headers.get('location'), `/landing/wait?token=${token}&lang=en`);
   assert.match(sent.headers.get('set-cookie') ?? '', /^kassa_phone=4791234567; Path=\/landing; HttpOnly; SameSite=Lax; Max-Age=\d+/);
-  const status = await (await fetch(`${server.url}/landing/status?token=${token}`)).json();
+  const { secondsLeft, ...status } = await (await fetch(`${server.url}/landing/status?token=${token}`)).json();
   assert.deepEqual(status, {
     state: 'CREATED',
     final: false,
     bankPending: false,
     returnUrl: `https://shop.example/return?reference=${created.reference}`,
   });
+  assert.ok(secondsLeft > 590 && secondsLeft <= 600, `${secondsLeft}`);
 
   assert.equal((await server.approve(created.reference)).status, 200);
   const waiting = await fetch(`${server.url}/landing/wait?token=${token}`, { redirect: 'manual' });
@@ -263,6 +264,31 @@ test('one-time QR and personal QR exchange', async () => {
   assert.equal((await server.call('POST', '/qr/v1/exchange', { anonymous: true, body: {} })).status, 401);
 });
 
+test('approved with the bank yet to answer (amount 201): the landing page only waits; cancel and another number are not offered', async () => {
+  const created = await server.createPayment({ amount: { currency: 'NOK', value: 201 } });
+  const token = new URL(created.body.redirectUrl).searchParams.get('token') as string;
+  const form = (fields: Record<string, string>) => ({
+    method: 'POST',
+    redirect: 'manual' as const,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, lang: 'nb', ...fields }).toString(),
+  });
+  assert.equal((await fetch(`${server.url}/landing`, form({ phone: '4791234567' }))).status, 303);
+  assert.equal((await server.approve(created.reference, NO, { customer: { phoneNumber: '4791234567' } })).status, 200);
+  const waitPage = `/landing/wait?token=${token}&lang=nb`;
+  const reopened = await fetch(`${server.url}/landing?token=${token}&lang=nb`, { redirect: 'manual' });
+  assert.equal(reopened.headers.get('location'), waitPage);
+  const cancelled = await fetch(`${server.url}/landing/cancel`, form({}));
+  assert.equal(cancelled.headers.get('location'), waitPage, 'not back to the shop as if it were cancelled');
+  assert.equal((await server.call('GET', `/epayment/v1/payments/${created.reference}`)).body.state, 'CREATED');
+  const status = await (await fetch(`${server.url}/landing/status?token=${token}`)).json();
+  assert.equal(status.bankPending, true);
+  assert.ok(status.secondsLeft > 3000, 'an hour to wait for the bank');
+  const page = await (await fetch(`${server.url}${waitPage}`)).text();
+  assert.match(page, /<div id="while-waiting" hidden>/);
+  assert.match(page, /<p id="bank-pending">/);
+});
+
 test('userinfo: authentication, unknown sub, consent through force approve, no subscription key needed', async () => {
   assert.equal((await server.call('GET', '/vipps-userinfo-api/userinfo/abc', { anonymous: true })).status, 401);
   assert.equal((await server.call('GET', '/vipps-userinfo-api/userinfo/00000000-0000-0000-0000-000000000000')).status, 404);
@@ -318,6 +344,22 @@ test('a PUSH_MESSAGE to a personal QR lands in the app of that user; other users
   assert.equal(theirs.status, 404);
   const status = await fetch(`${server.url}/app/payments/${psp}/status.json`, { headers: { cookie: 'kassa_app_user=4791234567' } });
   assert.equal(status.status, 404);
+});
+
+test("the app asks to accept the store's terms in one line of text (links inside it, not columns beside it)", async () => {
+  const created = await server.createPayment({
+    userFlow: 'PUSH_MESSAGE',
+    customer: { phoneNumber: '4791234567' },
+    returnUrl: undefined,
+    merchantLegalLinks: { termsOfSaleUrl: 'https://shop.example/terms', privacyPolicyUrl: 'https://shop.example/privacy' },
+  });
+  assert.equal(created.status, 201, created.text);
+  const psp = (await server.call('GET', `/epayment/v1/payments/${created.reference}`)).body.pspReference;
+  const screen = await (await fetch(`${server.url}/app/payments/${psp}`, { headers: { cookie: 'kassa_app_user=4791234567' } })).text();
+  assert.match(
+    screen,
+    /<label class="check"><input type="checkbox" name="terms" value="yes" required> <span>I accept the store's[^]*?privacy policy<\/a><\/span><\/label>/,
+  );
 });
 
 test('`kassa users` shows every user with cards, outcomes and the magic amounts', async () => {

@@ -168,6 +168,15 @@ test('the request log: newest first, filtered, one call with its headers redacte
   assert.match(one.text, /ocp-apim-subscription-key: \[redacted\]/);
   assert.doesNotMatch(one.text, new RegExp(NO.subscriptionKey));
   assert.match(one.text, new RegExp(`&quot;reference&quot;: &quot;${reference}&quot;`));
+  assert.match(one.text, new RegExp(`<a href="/dashboard/payments/${NO.msn}/${reference}">Payment ${reference}</a>`));
+  // A call naming a payment that does not exist links to none.
+  const missing = newReference('nopay');
+  assert.equal((await server.call('GET', `/epayment/v1/payments/${missing}`)).status, 404);
+  await server.requestLog.flush();
+  const missingList = await page(`/dashboard/requests?reference=${missing}`);
+  const missingLink = /<a href="(\/dashboard\/requests\/\d+)">/.exec(missingList.text)?.[1];
+  assert.ok(missingLink);
+  assert.doesNotMatch((await page(missingLink)).text, />Payment /);
   assert.equal((await page('/dashboard/requests?status=6xx')).status, 400);
   assert.equal((await page('/dashboard/requests/0')).status, 404);
 });
@@ -179,6 +188,17 @@ test('the clock panel moves time: a waiting payment expires at once; the faults 
   assert.match(decodeURIComponent(moved.headers.get('location') ?? ''), /Global time is now .*payment\(s\) moved/);
   const shown = await page(`/dashboard/payments/${NO.msn}/${created.reference}`);
   assert.match(shown.text, /data-state="EXPIRED"/);
+  // An offset of n min 59.6 s reads as the next whole minute, not "60 s".
+  const dkOffset = () =>
+    page('/dashboard/control').then((p) =>
+      new RegExp(`<tr data-msn="${DK.msn}">.*?data-offset="(\\d+)".*?<td>([^<]+)</td></tr>`).exec(p.text),
+    );
+  const before = Number((await dkOffset())?.[1]);
+  const advanceSeconds = 60 + ((59_600 - (before % 60_000) + 60_000) % 60_000) / 1000;
+  assert.equal((await server.call('POST', '/kassa/v1/clock', { unit: DK, body: { msn: DK.msn, advanceSeconds } })).status, 200);
+  const [, offset, text] = (await dkOffset()) ?? [];
+  assert.equal(Number(offset) % 60_000, 59_600);
+  assert.match(text ?? '', /^(\d+ h )?\d+ min ahead$/);
   const refused = await post('/dashboard/control/clock', { advance: '-5', unit: '60' });
   assert.match(decodeURIComponent(refused.headers.get('location') ?? ''), /error=advance: Advance by a positive number/);
 
@@ -207,7 +227,7 @@ test('the checklist page shows the report of a sales unit', async () => {
   assert.equal(reply.status, 200);
   assert.match(reply.text, /Go-live checklist — MSN 123456/);
   assert.match(reply.text, /<tr data-item="endpoints" data-status="(met|not_met|not_exercised)">/);
-  assert.match(reply.text, /href="\/kassa\/v1\/report\?msn=123456&amp;since=1d&amp;format=md"/);
+  assert.match(reply.text, /href="\/kassa\/v1\/report\?msn=123456&amp;since=1d&amp;format=md" download="kassa-checklist-123456.md"/);
   const bad = await page('/dashboard/checklist?msn=123456&since=soon');
   assert.equal(bad.status, 400);
   assert.match(bad.text, /since: The since must be/);

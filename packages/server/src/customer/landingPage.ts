@@ -90,6 +90,11 @@ export function registerLandingPage(app: FastifyInstance, deps: ApiDeps): void {
     return (await findSalesUnit(ctx.db, payment.msn))?.name ?? payment.msn;
   }
 
+  const secondsLeftOf = (payment: Payment) => Math.max(0, Math.round((payment.expiresAt.getTime() - ctx.clock.nowMs(payment.msn)) / 1000));
+  /** Approved, the bank yet to answer: the waiting page is the only page left to show. */
+  const waitingForBank = (payment: Payment) => awaitingIssuer(payment, ctx.clock.now(payment.msn));
+  const waitPage = (payment: Payment, language: Language) => `/landing/wait?token=${payment.redirectToken}&lang=${language}`;
+
   async function phoneForm(reply: FastifyReply, payment: Payment, language: Language, phone: string, remember: boolean, error?: string) {
     const t = textsFor(language);
     const token = payment.redirectToken as string;
@@ -107,7 +112,7 @@ ${error ? html`<p id="phone-error" class="error" role="alert">${error}</p>` : ''
 <button type="submit">${t.next}</button>
 </form>
 <p class="app-switch"><a id="open-app" href="/app/pay?token=${token}&amp;via=app-switch">${t.openApp}</a></p>
-<form method="post" action="/landing/cancel"><input type="hidden" name="token" value="${token}">
+<form method="post" action="/landing/cancel"><input type="hidden" name="token" value="${token}"><input type="hidden" name="lang" value="${language}">
 <button type="submit" class="link">${t.cancel}</button></form>
 ${languageForm(t, language, token, '/landing')}`;
     return sendPage(reply, error ? 400 : 200, frame(t, language, t.title, body, ['landing.js']));
@@ -121,6 +126,7 @@ ${languageForm(t, language, token, '/landing')}`;
       const end = endPage(t, language, payment, payment ? await merchantNameOf(payment) : '');
       return sendPage(reply, end.status, end.body);
     }
+    if (waitingForBank(payment)) return seeOther(reply, waitPage(payment, language));
     const remembered = cookiesOf(request)[REMEMBER_COOKIE];
     const prefill = (payment.request.customer as { phoneNumber?: string } | undefined)?.phoneNumber ?? remembered ?? '';
     return phoneForm(reply, payment, language, prefill, remembered !== undefined);
@@ -134,6 +140,7 @@ ${languageForm(t, language, token, '/landing')}`;
       const end = endPage(t, language, payment, payment ? await merchantNameOf(payment) : '');
       return sendPage(reply, end.status, end.body);
     }
+    if (waitingForBank(payment)) return seeOther(reply, waitPage(payment, language));
     const phone = normalizePhone(field(request.body, 'phone') ?? '');
     const remember = field(request.body, 'remember') === 'on';
     if (!/^\d{9,15}$/.test(phone)) return phoneForm(reply, payment, language, phone, remember, t.invalidPhone);
@@ -166,20 +173,26 @@ ${languageForm(t, language, token, '/landing')}`;
     }
     const phones = await requestedPhones(ctx.db, payment.id);
     const token = payment.redirectToken as string;
-    const secondsLeft = Math.max(0, Math.round((payment.expiresAt.getTime() - ctx.clock.nowMs(payment.msn)) / 1000));
+    const secondsLeft = secondsLeftOf(payment);
+    const phone = phones.at(-1);
+    // Approved, the bank yet to answer (test amount 201): the request can neither be cancelled nor sent again.
+    const hiddenWhilePending = waitingForBank(payment) ? '' : raw(' hidden');
+    const shownWhilePending = hiddenWhilePending ? '' : raw(' hidden');
     const body = html`${summary(t, language, payment, await merchantNameOf(payment))}
-<section class="card waiting" id="waiting" data-status="/landing/status?token=${token}" data-seconds-left="${secondsLeft}">
+<section class="card waiting" id="waiting" data-status="/landing/status?token=${token}" data-seconds-left="${secondsLeft}" data-done="${t.goingBack}">
 <h2>${t.waitTitle}</h2>
-<p>${t.waitSent} <strong>${phones.at(-1) ?? ''}</strong>.</p>
-<p>${t.waitConfirm}</p>
-<p id="bank-pending"${awaitingIssuer(payment, ctx.clock.now(payment.msn)) ? '' : raw(' hidden')}><strong>${t.bankPending}</strong></p>
+${phone ? html`<p>${t.waitSent} <strong>${phone}</strong>.</p>` : ''}
+<p id="confirm"${shownWhilePending}>${t.waitConfirm}</p>
+<p id="bank-pending"${hiddenWhilePending}><strong>${t.bankPending}</strong></p>
 <p class="countdown">${t.timeLeft}: <span id="countdown" role="timer" aria-live="off">${Math.floor(secondsLeft / 60)}:${String(secondsLeft % 60).padStart(2, '0')}</span></p>
 <p id="status" class="visually-hidden" role="status" aria-live="polite"></p>
-<noscript><p><a href="/landing/wait?token=${token}&amp;lang=${language}">Refresh</a></p></noscript>
+<noscript><p><a href="/landing/wait?token=${token}&amp;lang=${language}">${t.refresh}</a></p></noscript>
 </section>
+<div id="while-waiting"${shownWhilePending}>
 <p><a href="/landing?token=${token}&amp;lang=${language}">${t.changeNumber}</a></p>
-<form method="post" action="/landing/cancel"><input type="hidden" name="token" value="${token}">
-<button type="submit" class="link">${t.cancel}</button></form>`;
+<form method="post" action="/landing/cancel"><input type="hidden" name="token" value="${token}"><input type="hidden" name="lang" value="${language}">
+<button type="submit" class="link">${t.cancel}</button></form>
+</div>`;
     return sendPage(reply, 200, frame(t, language, t.waitTitle, body, ['landing.js']));
   });
 
@@ -192,19 +205,24 @@ ${languageForm(t, language, token, '/landing')}`;
       state: payment.state,
       final: payment.state !== 'CREATED',
       // The user approved and the bank has not answered (test amount 201): the page says so.
-      bankPending: awaitingIssuer(payment, ctx.clock.now(payment.msn)),
+      bankPending: waitingForBank(payment),
+      // The time to pay can grow while the page is open (an approval the bank has yet to answer).
+      secondsLeft: secondsLeftOf(payment),
       returnUrl: returnUrlOf(payment),
     });
   });
 
   /** Cancelling (or backing out of) the landing page aborts the payment (epayment-api §5.4, since Nov 2024). */
   app.post('/landing/cancel', async (request, reply) => {
-    const t = textsFor('en');
+    const language = languageOf(field(request.body, 'lang'));
+    const t = textsFor(language);
     const payment = await paymentByToken(deps, field(request.body, 'token'));
+    // Once approved, the answer is the bank's (epayment-api §9.2, 6250): the waiting page says so.
+    if (payment?.state === 'CREATED' && waitingForBank(payment)) return seeOther(reply, waitPage(payment, language));
     if (payment?.state === 'CREATED') await rejectPayment(deps, payment);
     const back = payment ? returnUrlOf(payment) : null;
     if (back) return seeOther(reply, back);
-    const end = endPage(t, 'en', payment, payment ? await merchantNameOf(payment) : '');
+    const end = endPage(t, language, payment, payment ? await merchantNameOf(payment) : '');
     return sendPage(reply, end.status, end.body);
   });
 }

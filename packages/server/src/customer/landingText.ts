@@ -35,6 +35,8 @@ const en = {
   doneText: 'You have already answered this payment request.',
   backToShop: 'Back to',
   framingNote: 'Kassa test environment',
+  refresh: 'Refresh',
+  goingBack: 'Done. Taking you back to the shop…',
 };
 
 export type Texts = typeof en;
@@ -69,6 +71,8 @@ const nb: Texts = {
   doneText: 'Du har allerede svart på denne betalingsforespørselen.',
   backToShop: 'Tilbake til',
   framingNote: 'Kassa testmiljø',
+  refresh: 'Oppdater',
+  goingBack: 'Ferdig. Du sendes tilbake til butikken …',
 };
 
 const da: Texts = {
@@ -101,6 +105,8 @@ const da: Texts = {
   doneText: 'Du har allerede svaret på denne betalingsanmodning.',
   backToShop: 'Tilbage til',
   framingNote: 'Kassa testmiljø',
+  refresh: 'Opdater',
+  goingBack: 'Færdig. Du sendes tilbage til butikken …',
 };
 
 const fi: Texts = {
@@ -133,6 +139,8 @@ const fi: Texts = {
   doneText: 'Olet jo vastannut tähän maksupyyntöön.',
   backToShop: 'Takaisin:',
   framingNote: 'Kassa-testiympäristö',
+  refresh: 'Päivitä',
+  goingBack: 'Valmis. Palataan kauppaan…',
 };
 
 const texts: Record<Language, Texts> = { en, nb, da, fi };

@@ -271,8 +271,9 @@ ${user.cards.map(
 
     const termsPart =
       legal?.termsOfSaleUrl || legal?.privacyPolicyUrl
-        ? html`<label class="check"><input type="checkbox" name="terms" value="yes" required> I accept the store's
-${legal.termsOfSaleUrl ? html`<a href="${legal.termsOfSaleUrl}">terms of sale</a>` : ''}${legal.termsOfSaleUrl && legal.privacyPolicyUrl ? ' and ' : ''}${legal.privacyPolicyUrl ? html`<a href="${legal.privacyPolicyUrl}">privacy policy</a>` : ''}</label>`
+        ? // One span: the label is a flex row, and each bit of text and link would be a column of its own.
+          html`<label class="check"><input type="checkbox" name="terms" value="yes" required> <span>I accept the store's
+${legal.termsOfSaleUrl ? html`<a href="${legal.termsOfSaleUrl}">terms of sale</a>` : ''}${legal.termsOfSaleUrl && legal.privacyPolicyUrl ? ' and ' : ''}${legal.privacyPolicyUrl ? html`<a href="${legal.privacyPolicyUrl}">privacy policy</a>` : ''}</span></label>`
         : '';
 
     return html`${message ? html`<p class="error" role="alert" id="result">${message}</p>` : ''}

@@ -19,6 +19,7 @@ export function checklistBody(options: {
 }): SafeHtml {
   const { values, units, report } = options;
   const download = (format: string) => `/kassa/v1/report${queryOf({ msn: values.msn, pspId: values.pspId, since: values.since, format })}`;
+  const fileName = (extension: string) => `kassa-checklist-${values.msn ?? values.pspId ?? 'report'}.${extension}`;
   return html`<form class="filters" method="get" action="/dashboard/checklist" aria-label="Checklist report">
 <div><label for="msn">Sales unit</label><select id="msn" name="msn"><option value="">—</option>${units.map(
     (unit) => html`<option value="${unit.msn}"${unit.msn === values.msn ? html` selected` : ''}>${unit.msn} ${unit.name}</option>`,
@@ -32,7 +33,7 @@ The same report on the command line: <code>kassa report --msn ${values.msn ?? '1
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 ${
   report
-    ? html`<p class="downloads">Download: <a href="${download('md')}">Markdown</a> · <a href="${download('html')}">HTML</a> · <a href="${download('json')}">JSON</a></p>
+    ? html`<p class="downloads">Download: <a href="${download('md')}" download="${fileName('md')}">Markdown</a> · <a href="${download('html')}" download="${fileName('html')}">HTML</a> · <a href="${download('json')}" download="${fileName('json')}">JSON</a></p>
 ${reportFragment(report)}`
     : options.error
       ? ''

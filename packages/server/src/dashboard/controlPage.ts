@@ -13,11 +13,13 @@ const EVENT_TYPES = ['authorized', 'aborted', 'expired', 'terminated', 'captured
 );
 
 function offsetText(ms: number): string {
-  if (ms === 0) return 'real time';
-  const days = Math.floor(ms / 86_400_000);
-  const hours = Math.floor((ms % 86_400_000) / 3_600_000);
-  const minutes = Math.floor((ms % 3_600_000) / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
+  // Whole seconds first, so that 59.6 s carries into the next minute instead of reading "60 s".
+  const total = Math.round(ms / 1000);
+  if (total === 0) return 'real time';
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
   return `${[days && `${days} d`, hours && `${hours} h`, minutes && `${minutes} min`, seconds && `${seconds} s`].filter(Boolean).join(' ')} ahead`;
 }
 

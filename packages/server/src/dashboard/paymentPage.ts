@@ -12,6 +12,15 @@ const SOURCE_LABEL: Record<TimelineEntry['source'], string> = {
   app: 'App',
 };
 
+/** Who pays: the phone number the payment was sent to or approved with, or how the create named the customer. */
+function customerOf(payment: Payment): string {
+  if (payment.customerPhone) return payment.customerPhone;
+  const customer = payment.request.customer as { personalQr?: string; customerToken?: string } | undefined;
+  if (customer?.personalQr) return `personal QR ${customer.personalQr}`;
+  if (customer?.customerToken) return 'a check-in customer token';
+  return '—';
+}
+
 export function paymentBody(payment: Payment, timeline: TimelineEntry[], message?: { text: string; kind: 'notice' | 'error' }): SafeHtml {
   const { aggregate: a, currency } = payment;
   const back = paymentHref(payment.msn, payment.reference);
@@ -32,7 +41,8 @@ export function paymentBody(payment: Payment, timeline: TimelineEntry[], message
 <dt>Created</dt><dd>${when(payment.createdAt)}</dd>
 <dt>Expires</dt><dd>${when(payment.expiresAt)}</dd>
 ${payment.state === 'CREATED' && payment.processingUntil ? html`<dt>Being authorized until</dt><dd>${when(payment.processingUntil)} (a card callback, 3-D Secure or a bank yet to answer; cancel answers 6250 meanwhile)</dd>` : ''}
-<dt>Authorized</dt><dd>${when(payment.authorizedAt)}${payment.customerPhone ? ` by ${payment.customerPhone}` : ''}</dd>
+<dt>Customer</dt><dd>${customerOf(payment)}</dd>
+<dt>Authorized</dt><dd>${when(payment.authorizedAt)}</dd>
 <dt>Capture deadline</dt><dd>${when(payment.captureDeadline)}</dd>
 </dl>
 <h2>Timeline</h2>

@@ -308,7 +308,9 @@ export function registerDashboard(app: FastifyInstance, deps: ApiDeps): void {
           'requests',
           html`<p>No request ${raw} in the log (it may have passed the retention limit).</p>`,
         );
-      return render(reply, 200, `${found.method} ${found.path}`, 'requests', requestBody(found));
+      // A refused create, or a mistyped reference, names a payment that does not exist: no link to it.
+      const payment = found.msn && found.reference ? await findPayment(ctx.db, found.msn, found.reference) : null;
+      return render(reply, 200, `${found.method} ${found.path}`, 'requests', requestBody(found, payment !== null));
     });
 
     // --- Clock and faults (test mode) -------------------------------------------------------------

@@ -47,9 +47,9 @@ ${
   }</nav>`;
 }
 
-export function requestBody(r: RequestRecord): SafeHtml {
+export function requestBody(r: RequestRecord, paymentExists: boolean): SafeHtml {
   return html`<p><a href="/dashboard/requests${queryOf({ msn: r.msn ?? undefined })}">← Request log</a>
-${r.msn && r.reference ? html` · <a href="${paymentHref(r.msn, r.reference)}">Payment ${r.reference}</a>` : ''}</p>
+${r.msn && r.reference && paymentExists ? html` · <a href="${paymentHref(r.msn, r.reference)}">Payment ${r.reference}</a>` : ''}</p>
 <dl class="facts">
 <dt>Call</dt><dd><code>${r.method} ${r.path}</code> (route <code>${r.route}</code>)</dd>
 <dt>Answer</dt><dd>${r.status}${r.errorCode ? ` with error code ${r.errorCode}` : ''} in ${Math.round(r.latencyMs)} ms</dd>

@@ -20,9 +20,13 @@
     try {
       const response = await fetch(waiting.dataset.status, { cache: 'no-store' });
       const body = await response.json();
+      // Approved, the bank yet to answer: say so, and offer neither another number nor a cancel.
       document.getElementById('bank-pending').hidden = !body.bankPending;
+      document.getElementById('confirm').hidden = body.bankPending;
+      document.getElementById('while-waiting').hidden = body.bankPending;
+      if (typeof body.secondsLeft === 'number') secondsLeft = body.secondsLeft;
       if (body.final) {
-        status.textContent = 'Done. Taking you back to the shop…';
+        status.textContent = waiting.dataset.done;
         if (body.returnUrl) window.location.replace(body.returnUrl);
         return;
       }

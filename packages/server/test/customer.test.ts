@@ -69,7 +69,9 @@ test('the landing page: unknown token, invalid number, unknown user, framing hea
 
   const invalid = await fetch(`${server.url}/landing`, form({ token, phone: '12ab' }));
   assert.equal(invalid.status, 400);
-  assert.match(await invalid.text(), /9 to 15 digits/);
+  const invalidPage = await invalid.text();
+  assert.match(invalidPage, /9 to 15 digits/);
+  assert.match(invalidPage, /aria-invalid="true" autofocus/, 'focus goes back to the number to correct');
   const nobody = await fetch(`${server.url}/landing`, form({ token, phone: '4700000001' }));
   assert.equal(nobody.status, 400);
   assert.match(await nobody.text(), /cannot pay this business/);
@@ -358,7 +360,7 @@ test("the app asks to accept the store's terms in one line of text (links inside
   const screen = await (await fetch(`${server.url}/app/payments/${psp}`, { headers: { cookie: 'kassa_app_user=4791234567' } })).text();
   assert.match(
     screen,
-    /<label class="check"><input type="checkbox" name="terms" value="yes" required> <span>I accept the store's[^]*?privacy policy<\/a><\/span><\/label>/,
+    /<label class="check"><input type="checkbox" name="terms" value="yes" required> <span>I accept the store's[\s\S]*?privacy policy<\/a><\/span><\/label>/,
   );
 });
 

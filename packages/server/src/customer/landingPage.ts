@@ -107,7 +107,7 @@ export function registerLandingPage(app: FastifyInstance, deps: ApiDeps): void {
 <p id="phone-hint" class="hint">${t.phoneHint}</p>
 ${error ? html`<p id="phone-error" class="error" role="alert">${error}</p>` : ''}
 <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel" value="${phone}" required
-  aria-describedby="phone-hint${error ? ' phone-error' : ''}" ${error ? html`aria-invalid="true"` : ''}>
+  aria-describedby="phone-hint${error ? ' phone-error' : ''}" ${error ? html`aria-invalid="true" autofocus` : ''}>
 <label class="check"><input type="checkbox" name="remember" value="on" ${remember ? html`checked` : ''}> ${t.remember}</label>
 <button type="submit">${t.next}</button>
 </form>

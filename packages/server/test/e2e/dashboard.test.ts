@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { NO, startTestServer, type TestServer } from '../support/testServer.ts';
 import { WebhookReceiver } from '../support/webhookReceiver.ts';
-import { assertAccessible, desktop, launchBrowser, screenshot } from './browser.ts';
+import { assertAccessible, desktop, launchBrowser, phone, screenshot } from './browser.ts';
 
 let server: TestServer;
 let receiver: WebhookReceiver;
@@ -153,4 +153,23 @@ test('the checklist report of a sales unit', async () => {
   assert.match((await page.locator('.verdict').textContent()) ?? '', /PASSED|NOT PASSED/);
   await assertAccessible(page, 'checklist report');
   await screenshot(page, 'dashboard-checklist.png');
+});
+
+test('on a phone the pages fit the screen: wide tables and examples scroll within themselves', async () => {
+  const narrow = await phone(browser);
+  try {
+    for (const path of [
+      '/dashboard',
+      '/dashboard/control',
+      '/dashboard/requests',
+      '/dashboard/webhooks',
+      `/dashboard/checklist?msn=${NO.msn}`,
+    ]) {
+      await narrow.page.goto(`${server.url}${path}`);
+      const [scrollWidth, viewport] = await narrow.page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      assert.ok(scrollWidth <= viewport, `${path}: ${scrollWidth} px wide on a ${viewport} px screen`);
+    }
+  } finally {
+    await narrow.context.close();
+  }
 });

@@ -364,6 +364,49 @@ test("the app asks to accept the store's terms in one line of text (links inside
   );
 });
 
+test('a declined card keeps the choices on the app screen; a rejection the bank is still deciding is refused openly', async () => {
+  const created = await server.createPayment({
+    userFlow: 'PUSH_MESSAGE',
+    customer: { phoneNumber: '4791234567' },
+    returnUrl: undefined,
+    profile: { scope: 'name email' },
+    merchantLegalLinks: { termsOfSaleUrl: 'https://shop.example/terms', privacyPolicyUrl: 'https://shop.example/privacy' },
+  });
+  assert.equal(created.status, 201, created.text);
+  const psp = (await server.call('GET', `/epayment/v1/payments/${created.reference}`)).body.pspReference;
+  const asOla = { cookie: 'kassa_app_user=4791234567' };
+  const approve = await fetch(`${server.url}/app/payments/${psp}/approve`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { ...asOla, 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+    body: new URLSearchParams({ consent: 'yes', terms: 'yes', card: 'no-mc-declined' }).toString(),
+  });
+  assert.equal(approve.status, 303);
+  const again = await (await fetch(`${server.url}${approve.headers.get('location')}`, { headers: asOla })).text();
+  assert.match(again, /Payment failed/);
+  assert.match(again, /name="consent" value="yes" required aria-describedby="consent-hint" checked/);
+  assert.match(again, /name="terms" value="yes" required checked/);
+  assert.match(again, /name="card" value="no-mc-declined" required checked/);
+
+  // Amount 201: approved, the bank yet to answer; the app's reject is refused, not passed off as done.
+  const pending = await server.createPayment({
+    amount: { currency: 'NOK', value: 201 },
+    userFlow: 'PUSH_MESSAGE',
+    customer: { phoneNumber: '4791234567' },
+    returnUrl: undefined,
+  });
+  assert.equal((await server.approve(pending.reference, NO, { customer: { phoneNumber: '4791234567' } })).status, 200);
+  const pendingPsp = (await server.call('GET', `/epayment/v1/payments/${pending.reference}`)).body.pspReference;
+  const rejected = await fetch(`${server.url}/app/payments/${pendingPsp}/reject`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { ...asOla, 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+    body: '',
+  });
+  assert.match(rejected.headers.get('location') ?? '', /error=state/);
+  assert.equal((await server.call('GET', `/epayment/v1/payments/${pending.reference}`)).body.state, 'CREATED');
+});
+
 test('`kassa users` shows every user with cards, outcomes and the magic amounts', async () => {
   const text = formatUsers(await listUsers(server.ctx.db), new Date('2026-01-01T00:00:00Z'), 'http://127.0.0.1:7070');
   assert.match(text, /^4791234567\tNO\tOla Nordmann\tborn 1985-04-12 \(age 40\)/m);

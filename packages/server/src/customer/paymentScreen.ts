@@ -132,6 +132,18 @@ const errorMessages: Record<string, string> = {
   state: 'This payment can no longer be answered.',
 };
 
+/** What the user chose on the payment screen, carried back to it after a refused attempt. */
+interface Choices {
+  consent?: string | undefined;
+  terms?: string | undefined;
+  shipping?: string | undefined;
+  card?: string | undefined;
+}
+
+function choicesIn(form: unknown): Choices {
+  return { consent: field(form, 'consent'), terms: field(form, 'terms'), shipping: field(form, 'shipping'), card: field(form, 'card') };
+}
+
 export function registerPaymentScreen(app: FastifyInstance, deps: ApiDeps): void {
   const { ctx } = deps;
   // What the user does happens on the payment's sales unit's clock (time control may run it ahead).
@@ -211,7 +223,7 @@ export function registerPaymentScreen(app: FastifyInstance, deps: ApiDeps): void
 ${description ? html`<p>${description}</p>` : ''}`;
   }
 
-  async function paymentForm(loaded: Loaded, error: string | undefined, refreshShipping: boolean): Promise<SafeHtml> {
+  async function paymentForm(loaded: Loaded, error: string | undefined, refreshShipping: boolean, kept: Choices): Promise<SafeHtml> {
     const { payment, user } = loaded;
     const id = payment.pspReference;
     const attempts = await listAuthorizationAttempts(ctx.db, payment.id, user.phone);
@@ -225,13 +237,14 @@ ${description ? html`<p>${description}</p>` : ''}`;
     const shipping = await shippingFor(loaded, refreshShipping);
     const legal = payment.request.merchantLegalLinks as { termsOfSaleUrl?: string; privacyPolicyUrl?: string } | undefined;
     const canPay = !tooYoung && user.cards.length > 0 && !(shipping && (shipping.error || shipping.choices.length === 0));
-    const defaultCard = user.cards.find((c) => c.outcome === 'approve') ?? user.cards[0];
+    const defaultCard = user.cards.find((c) => c.id === kept.card) ?? user.cards.find((c) => c.outcome === 'approve') ?? user.cards[0];
+    const keptShipping = shipping?.choices.some((c) => c.key === kept.shipping) ? kept.shipping : undefined;
 
     const consentPart = consent.length
       ? html`<fieldset class="consent"><legend>${loaded.merchantName} asks for your information</legend>
 <ul>${consent.map((scope) => html`<li><strong>${scopeLabels[scope] ?? scope}:</strong> ${scopeValue(user, scope)}</li>`)}</ul>
 <p class="hint" id="consent-hint">All or nothing: if you do not agree, the payment is rejected. The store can read this for 7 days.</p>
-<label class="check"><input type="checkbox" name="consent" value="yes" required aria-describedby="consent-hint"> I agree to share this information</label>
+<label class="check"><input type="checkbox" name="consent" value="yes" required aria-describedby="consent-hint"${kept.consent === 'yes' ? html` checked` : ''}> I agree to share this information</label>
 </fieldset>`
       : scopesOf(payment).length
         ? html`<p class="muted">You already agreed to share ${scopesOf(payment)
@@ -247,7 +260,7 @@ ${description ? html`<p>${description}</p>` : ''}`;
 ${shipping.choices.map(
   (
     c,
-  ) => html`<label class="option"><input type="radio" name="shipping" value="${c.key}" data-cost="${c.option.amount.value}" required ${c.isDefault ? html`checked` : ''}>
+  ) => html`<label class="option"><input type="radio" name="shipping" value="${c.key}" data-cost="${c.option.amount.value}" required ${(keptShipping ? c.key === keptShipping : c.isDefault) ? html`checked` : ''}>
 <span><strong>${c.option.name}</strong> · ${formatAmount(c.option.amount.value, payment.currency)}<br>
 <span class="muted">${c.group.brand} ${c.group.type.replace('_', ' ').toLowerCase()}${c.option.meta ? ` · ${c.option.meta}` : ''}${c.option.estimatedDelivery ? ` · ${c.option.estimatedDelivery}` : ''}</span></span></label>`,
 )}
@@ -272,7 +285,7 @@ ${user.cards.map(
     const termsPart =
       legal?.termsOfSaleUrl || legal?.privacyPolicyUrl
         ? // One span: the label is a flex row, and each bit of text and link would be a column of its own.
-          html`<label class="check"><input type="checkbox" name="terms" value="yes" required> <span>I accept the store's
+          html`<label class="check"><input type="checkbox" name="terms" value="yes" required${kept.terms === 'yes' ? html` checked` : ''}> <span>I accept the store's
 ${legal.termsOfSaleUrl ? html`<a href="${legal.termsOfSaleUrl}">terms of sale</a>` : ''}${legal.termsOfSaleUrl && legal.privacyPolicyUrl ? ' and ' : ''}${legal.privacyPolicyUrl ? html`<a href="${legal.privacyPolicyUrl}">privacy policy</a>` : ''}</span></label>`
         : '';
 
@@ -333,7 +346,7 @@ ${typeof returnUrl === 'string' && (loaded.source === 'app-switch' || loaded.sou
     const { payment } = loaded;
     const answering = payment.state === 'CREATED' && !awaitingIssuer(payment, now(payment));
     const content = answering
-      ? await paymentForm(loaded, field(request.query, 'error'), field(request.query, 'refreshShipping') === '1')
+      ? await paymentForm(loaded, field(request.query, 'error'), field(request.query, 'refreshShipping') === '1', choicesIn(request.query))
       : receiptScreen(loaded);
     const body = html`<section id="payment" data-poll="/app/payments/${payment.pspReference}/status.json" data-version="${screenVersion(loaded)}">
 ${header(loaded)}
@@ -359,7 +372,11 @@ ${content}
     const loaded = await load(request, reply);
     if (!loaded) return reply;
     const { payment, user } = loaded;
-    const back = (error: string) => seeOther(reply, `/app/payments/${payment.pspReference}?error=${error}#result`);
+    // Back to the screen with the reason, and with the user's choices kept: a declined card is no reason to tick it all again.
+    const kept = new URLSearchParams(
+      Object.entries(choicesIn(request.body)).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const back = (error: string) => seeOther(reply, `/app/payments/${payment.pspReference}?error=${error}&${kept}#result`);
     if (payment.state !== 'CREATED' || awaitingIssuer(payment, now(payment))) return back('state');
     if ((await consentNeeded(payment, user)).length > 0 && field(request.body, 'consent') !== 'yes') return back('consent');
     const legal = payment.request.merchantLegalLinks as object | undefined;
@@ -381,7 +398,10 @@ ${content}
   app.post('/app/payments/:id/reject', async (request, reply) => {
     const loaded = await load(request, reply);
     if (!loaded) return reply;
-    if (loaded.payment.state !== 'CREATED') return seeOther(reply, `/app/payments/${loaded.payment.pspReference}?error=state#result`);
+    // Approved, the bank yet to answer: the rejection would be refused (6250), so say so rather than act as if it went through.
+    if (loaded.payment.state !== 'CREATED' || awaitingIssuer(loaded.payment, now(loaded.payment))) {
+      return seeOther(reply, `/app/payments/${loaded.payment.pspReference}?error=state#result`);
+    }
     await rejectPayment(deps, loaded.payment);
     return seeOther(reply, afterAnswer(loaded));
   });

@@ -60,12 +60,12 @@ test('a retryable FAIL, and a card the store does not accept, bring the card cho
   const reference = await createPassthrough(server, DEMO_PSP, psp.url, {}, { allowedCardTypes: ['VISA_DEBIT', 'MC_CREDIT'] });
   const screen = await openInApp(reference);
   const failed = await approveInApp(screen, { card: 'no-mc-declined' });
-  assert.equal(failed, `${screen}?error=failed#result`);
+  assert.equal(failed, `${screen}?error=failed&card=no-mc-declined#result`, 'the card choice kept');
   const page = await (await fetch(`${server.url}${failed}`, { headers: { cookie: OLA } })).text();
   assert.match(page, /Payment failed: The card was not accepted: Refused by issuer \(82\)/);
 
   const count = psp.callbacks.length;
-  assert.equal(await approveInApp(screen, { card: 'no-mc-expired' }), `${screen}?error=failed#result`);
+  assert.equal(await approveInApp(screen, { card: 'no-mc-expired' }), `${screen}?error=failed&card=no-mc-expired#result`);
   const refused = await (await fetch(`${server.url}${screen}?error=failed`, { headers: { cookie: OLA } })).text();
   assert.match(refused, /The store does not accept Mastercard debit/);
   assert.equal(psp.callbacks.length, count, 'no callback for a card the store does not accept');

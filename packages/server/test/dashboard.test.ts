@@ -146,6 +146,19 @@ test('a webhook is sent again from the dashboard; a post from another site is re
   assert.match(after.text, /role="status">Delivery \d+ queued again/);
   assert.match(after.text, /\(replay of delivery \d+\)/);
 
+  // While a payment's first event fails, its next one waits behind it: no "next" time (it has none of its own).
+  const failing = receiver.answer;
+  receiver.answer = () => ({ status: 503 });
+  try {
+    const held = await server.createPayment();
+    await server.approve(held.reference);
+    await server.deliverWebhooks();
+    const list = await page(`/dashboard/webhooks?msn=${NO.msn}&state=pending`);
+    assert.match(list.text, /queued behind an earlier event of the payment/);
+  } finally {
+    receiver.answer = failing;
+  }
+
   const webhooks = await page('/dashboard/webhooks');
   assert.equal(webhooks.status, 200);
   assert.match(webhooks.text, new RegExp(receiver.url.replace(/[/.]/g, '\\$&')));

@@ -56,7 +56,7 @@ ${
 <td>${d.eventType}</td>
 <td><span class="badge delivery-${d.state}">${d.state}</span>${d.fault ? html` <span class="hint">fault: ${d.fault}</span>` : ''}</td>
 <td>${d.attempts}</td>
-<td>${d.lastStatus !== null ? `HTTP ${d.lastStatus}` : (d.lastOutcome ?? '—')}${d.nextAttemptAt ? html`<br><span class="hint">next ${when(d.nextAttemptAt)}</span>` : ''}</td>
+<td>${d.lastStatus !== null ? `HTTP ${d.lastStatus}` : (d.lastOutcome ?? '—')}${d.nextAttemptAt ? html`<br><span class="hint">next ${when(d.nextAttemptAt)}</span>` : ''}${d.queued ? html`<br><span class="hint">queued behind an earlier event of the payment</span>` : ''}</td>
 <td><form method="post" action="/dashboard/webhooks/deliveries/${d.id}/replay"><input type="hidden" name="back" value="${options.back}">
 <button type="submit" class="secondary small" aria-label="Replay delivery ${d.id}">Replay</button></form></td>
 </tr>`,

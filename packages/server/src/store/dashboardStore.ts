@@ -382,6 +382,8 @@ export interface DeliveryRecord {
   state: string;
   attempts: number;
   nextAttemptAt: Date | null;
+  /** Pending behind an earlier delivery of the same payment to the same receiver (it goes when that one is done). */
+  queued: boolean;
   deliveredAt: Date | null;
   droppedReason: string | null;
   replayOf: number | null;
@@ -416,6 +418,7 @@ export async function listRecentDeliveries(db: Queryable, filter: DeliveryListFi
     state: string;
     attempts: number;
     next_attempt_at: Date;
+    is_head: boolean;
     delivered_at: Date | null;
     dropped_reason: string | null;
     replay_of: number | null;
@@ -423,7 +426,7 @@ export async function listRecentDeliveries(db: Queryable, filter: DeliveryListFi
     last_status: number | null;
     last_outcome: string | null;
   }>(
-    `select d.id, d.registration_id, r.url, d.msn, d.reference, d.event_type, d.state, d.attempts, d.next_attempt_at,
+    `select d.id, d.registration_id, r.url, d.msn, d.reference, d.event_type, d.state, d.attempts, d.next_attempt_at, d.is_head,
             d.delivered_at, d.dropped_reason, d.replay_of, d.fault, last.http_status as last_status, last.outcome as last_outcome
        from webhook_deliveries d
        join webhook_registrations r on r.id = d.registration_id
@@ -442,7 +445,8 @@ export async function listRecentDeliveries(db: Queryable, filter: DeliveryListFi
     eventType: r.event_type,
     state: r.state,
     attempts: r.attempts,
-    nextAttemptAt: r.state === 'pending' ? r.next_attempt_at : null,
+    nextAttemptAt: r.state === 'pending' && r.is_head ? r.next_attempt_at : null,
+    queued: r.state === 'pending' && !r.is_head,
     deliveredAt: r.delivered_at,
     droppedReason: r.dropped_reason,
     replayOf: r.replay_of === null ? null : Number(r.replay_of),

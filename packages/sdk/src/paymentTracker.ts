@@ -184,10 +184,11 @@ export function createPaymentTracker(options: TrackerOptions): PaymentTracker {
       );
       await report(entry, { state: payment.state, source: 'poll', payment });
     } catch (error) {
-      // Keep polling until the deadline: the next poll may well succeed. A 429 says slow down (§5): twice
-      // the interval at least, or as long as its Retry-After asks.
-      if (error instanceof ApiError && error.status === 429) nextDelay = Math.max(2 * pollIntervalMs, error.retryAfterMs ?? 0);
-      else if (error instanceof ApiError && error.retryAfterMs !== undefined) nextDelay = Math.max(nextDelay, error.retryAfterMs);
+      // Keep polling until the deadline: the next poll may well succeed. Wait as long as a Retry-After asks;
+      // a 429 says slow down (§5), so twice the interval at least.
+      if (error instanceof ApiError) {
+        nextDelay = Math.max(error.status === 429 ? 2 * pollIntervalMs : pollIntervalMs, error.retryAfterMs ?? 0);
+      }
       log({
         level: 'warn',
         event: 'tracker.poll_failed',

@@ -117,9 +117,10 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
     const remaining = a.authorizedAmount.value - a.capturedAmount.value - a.cancelledAmount.value;
     if (remaining <= 0) return { reference, action: 'nothing-reserved' };
 
+    const cancelRest = () => options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
     const events: PaymentEvent[] = await options.epayment.getPaymentEvents(reference);
     if (events.some((e) => e.name === 'CAPTURED' && e.success && e.idempotencyKey === keyFor(reference, 'capture'))) {
-      await options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
+      await cancelRest();
       return { reference, action: 'cancelled-rest', cancelledAmount: remaining };
     }
     const authorizedAt = authorizationTime(reference, payment, events);
@@ -143,7 +144,7 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
 
     if (decision.action === 'wait') return { ...base, action: 'waiting' };
     if (decision.action === 'cancel') {
-      await options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
+      await cancelRest();
       return { ...base, action: 'cancelled', cancelledAmount: remaining };
     }
     const amount = decision.amount ?? remaining;
@@ -158,7 +159,7 @@ export function createReservationKeeper(options: ReservationKeeperOptions): Rese
     if (amount === remaining) return { ...base, action: 'captured', capturedAmount: amount };
     // The rule's capture was the last for this order: release the rest now rather than at the deadline.
     const rest = remaining - amount;
-    await options.epayment.cancelPayment(reference, {}, { idempotencyKey: keyFor(reference, 'cancel') });
+    await cancelRest();
     return { ...base, action: 'captured-and-cancelled-rest', capturedAmount: amount, cancelledAmount: rest };
   }
 

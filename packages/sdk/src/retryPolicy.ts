@@ -63,10 +63,10 @@ export function delayBeforeAttempt(
   if (outcome.kind === 'network' && outcome.code === 'TOTAL_TIMEOUT' && nextAttempt > 2) return undefined;
   const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (nextAttempt - 2));
   const backoff = Math.round(step / 2 + random() * (step / 2));
-  const retryAfter = outcome.kind === 'status' ? outcome.retryAfterMs : undefined;
   // A 429 says "slow down" (§5) even without Retry-After (an API gateway's answer may not carry one).
-  if (retryAfter === undefined)
-    return outcome.kind === 'status' && outcome.status === 429 ? Math.max(backoff, RATE_LIMITED_MIN_WAIT_MS) : backoff;
+  const rateLimited = outcome.kind === 'status' && outcome.status === 429;
+  const retryAfter = outcome.kind === 'status' ? (outcome.retryAfterMs ?? (rateLimited ? RATE_LIMITED_MIN_WAIT_MS : undefined)) : undefined;
+  if (retryAfter === undefined) return backoff;
   if (retryAfter > options.maxRetryAfterMs) return undefined;
   return Math.max(retryAfter, backoff);
 }

@@ -101,6 +101,7 @@ export interface FieldError {
 
 /** A schema-level rejection: 400 with one `extraDetails` entry per field and no code (spec §13.2). */
 export class ValidationError extends Error {
+  readonly status = 400;
   readonly fields: FieldError[];
   readonly title: string;
   readonly detail: string;

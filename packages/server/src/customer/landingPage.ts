@@ -176,19 +176,19 @@ ${languageForm(t, language, token, '/landing')}`;
     const secondsLeft = secondsLeftOf(payment);
     const phone = phones.at(-1);
     // Approved, the bank yet to answer (test amount 201): the request can neither be cancelled nor sent again.
-    const hiddenWhilePending = waitingForBank(payment) ? '' : raw(' hidden');
-    const shownWhilePending = hiddenWhilePending ? '' : raw(' hidden');
+    const pending = waitingForBank(payment);
+    const hiddenUnless = (shown: boolean) => (shown ? '' : raw(' hidden'));
     const body = html`${summary(t, language, payment, await merchantNameOf(payment))}
 <section class="card waiting" id="waiting" data-status="/landing/status?token=${token}" data-seconds-left="${secondsLeft}" data-done="${t.goingBack}">
 <h2>${t.waitTitle}</h2>
 ${phone ? html`<p>${t.waitSent} <strong>${phone}</strong>.</p>` : ''}
-<p id="confirm"${shownWhilePending}>${t.waitConfirm}</p>
-<p id="bank-pending"${hiddenWhilePending}><strong>${t.bankPending}</strong></p>
+<p id="confirm"${hiddenUnless(!pending)}>${t.waitConfirm}</p>
+<p id="bank-pending"${hiddenUnless(pending)}><strong>${t.bankPending}</strong></p>
 <p class="countdown">${t.timeLeft}: <span id="countdown" role="timer" aria-live="off">${Math.floor(secondsLeft / 60)}:${String(secondsLeft % 60).padStart(2, '0')}</span></p>
 <p id="status" class="visually-hidden" role="status" aria-live="polite"></p>
 <noscript><p><a href="/landing/wait?token=${token}&amp;lang=${language}">${t.refresh}</a></p></noscript>
 </section>
-<div id="while-waiting"${shownWhilePending}>
+<div id="while-waiting"${hiddenUnless(!pending)}>
 <p><a href="/landing?token=${token}&amp;lang=${language}">${t.changeNumber}</a></p>
 <form method="post" action="/landing/cancel"><input type="hidden" name="token" value="${token}"><input type="hidden" name="lang" value="${language}">
 <button type="submit" class="link">${t.cancel}</button></form>

@@ -373,10 +373,9 @@ ${content}
     if (!loaded) return reply;
     const { payment, user } = loaded;
     // Back to the screen with the reason, and with the user's choices kept: a declined card is no reason to tick it all again.
-    const kept = new URLSearchParams(
-      Object.entries(choicesIn(request.body)).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
-    const back = (error: string) => seeOther(reply, `/app/payments/${payment.pspReference}?error=${error}&${kept}#result`);
+    const kept = Object.entries(choicesIn(request.body)).filter((entry): entry is [string, string] => entry[1] !== undefined);
+    const back = (error: string) =>
+      seeOther(reply, `/app/payments/${payment.pspReference}?${new URLSearchParams([['error', error], ...kept])}#result`);
     if (payment.state !== 'CREATED' || awaitingIssuer(payment, now(payment))) return back('state');
     if ((await consentNeeded(payment, user)).length > 0 && field(request.body, 'consent') !== 'yes') return back('consent');
     const legal = payment.request.merchantLegalLinks as object | undefined;

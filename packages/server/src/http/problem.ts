@@ -44,7 +44,7 @@ export function problemFor(
       problem: {
         type: 'https://httpstatuses.io/400',
         title: error.title,
-        status: 400,
+        status: error.status,
         detail: error.detail,
         ...base,
         extraDetails: error.fields,

@@ -108,12 +108,11 @@ export async function createPayment(db: Database, call: CreateCall): Promise<Cre
   return outcome;
 }
 
-/** A coded refusal, stored against the key so that the same request gets it again. */
+/** A refusal, stored against the key so that the same request gets it again. */
 async function refuse(tx: Queryable, call: CreateCall, error: DomainError | ValidationError): Promise<CreateResult> {
   const body = call.problem(error);
-  const status = error instanceof DomainError ? error.status : 400;
-  await storeIdempotentResponse(tx, call.salesUnit.msn, OPERATION, call.idempotencyKey, status, body);
-  return { status, body, created: null };
+  await storeIdempotentResponse(tx, call.salesUnit.msn, OPERATION, call.idempotencyKey, error.status, body);
+  return { status: error.status, body, created: null };
 }
 
 /**

@@ -65,9 +65,8 @@ export async function modifyPayment(db: Database, m: Modification): Promise<Modi
     } catch (error) {
       if (key === null || !isDeterministicRefusal(error)) throw error; // rolls the claim back with the work
       const body = m.problem(error);
-      const status = error instanceof DomainError ? error.status : 400;
-      await storeIdempotentResponse(tx, m.msn, m.operation, key, status, body);
-      return { status, body, events: [] };
+      await storeIdempotentResponse(tx, m.msn, m.operation, key, error.status, body);
+      return { status: error.status, body, events: [] };
     }
     if (m.downstreamFailure) {
       if (key !== null) await releaseIdempotencyKey(tx, m.msn, m.operation, key);

@@ -28,8 +28,12 @@ export function storableText(text: string): string {
 
 /** A copy of a JSON value with every string (keys too) made storable; the value itself when nothing needs it. */
 export function storableCopy<T>(value: T): T {
-  if (typeof value === 'string') return storableText(value) as T;
-  if (value === null || typeof value !== 'object' || unstorableField(value, '') === null) return value;
-  if (Array.isArray(value)) return value.map(storableCopy) as T;
-  return Object.fromEntries(Object.entries(value).map(([key, child]) => [storableText(key), storableCopy(child)])) as T;
+  return unstorableField(value, '') === null ? value : (replaced(value) as T);
+}
+
+function replaced(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(replaced);
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [storableText(key), replaced(child)]));
 }

@@ -5,12 +5,14 @@
  * evidence says which endings the integration has met so far.
  */
 import { type ChecklistItem, judgement, notExercised } from '../item.ts';
-import { endpointOf, finalEventOf, isSuccess, MODIFYING, paymentKey, READING } from '../traffic.ts';
+import { type Endpoint, endpointOf, finalEventOf, isSuccess, paymentKey, READING } from '../traffic.ts';
 import type { Offender } from '../types.ts';
 
 /** A state reached this recently may still be on its way (a webhook in flight, the next poll). */
 export const GRACE_MS = 2 * 60 * 1000;
 const STATES = ['AUTHORIZED', 'ABORTED', 'EXPIRED', 'TERMINATED'] as const;
+/** Calls whose 2XX answer, after the end, shows the integration knew it: the reads and capture, refund, cancel. */
+const SHOWS_THE_STATE: ReadonlySet<Endpoint> = new Set([...READING, 'capture', 'refund', 'cancel']);
 
 export const finalStatesItem: ChecklistItem = {
   id: 'all-states',
@@ -38,10 +40,7 @@ export const finalStatesItem: ChecklistItem = {
       // A read after the end, or a capture, refund or cancel answered 2XX after it (logged when answered):
       // the integration's own cancel that ended the payment, or a capture that shows it knew.
       const viaRead = (byPayment.get(key) ?? []).some(
-        (r) =>
-          (READING.has(endpointOf(r)) || (MODIFYING.has(endpointOf(r)) && endpointOf(r) !== 'create')) &&
-          isSuccess(r.status) &&
-          r.at.getTime() >= final.occurredAt.getTime(),
+        (r) => SHOWS_THE_STATE.has(endpointOf(r)) && isSuccess(r.status) && r.at.getTime() >= final.occurredAt.getTime(),
       );
       if (viaWebhook) byWebhook += 1;
       if (viaRead) byRead += 1;
